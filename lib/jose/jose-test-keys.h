@@ -2,7 +2,8 @@
 #pragma once
 
 /* Fixed TEST-ONLY private keys for the JOSE fuzz targets and unit tests,
- * generated for this purpose with `openssl genpkey` (RSA 2048, X25519) and
+ * generated for this purpose with `openssl genpkey` (RSA 2048, X25519,
+ * P-384) and
  * the P-256 key of RFC 7518 Appendix C ("Bob"). Never use them elsewhere. */
 
 static const char jose_test_rsa_pem[] =
@@ -38,6 +39,14 @@ static const char jose_test_rsa_pem[] =
 static const char jose_test_x25519_pem[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MC4CAQAwBQYDK2VuBCIEIJgs1szriRBb5gS6bLSqTBA8/yVB/xlxULKCOU78A9pp\n"
+    "-----END PRIVATE KEY-----\n";
+
+static const char jose_test_p384_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDC/RAPctdPITbZUiSvJ\n"
+    "pNMOICqzIu2Bk1nXIqFKd4kOypuO+J9aSOaZAANk47JfXxOhZANiAARLnxQuWc3u\n"
+    "lXfMUmWGod/aTJpfbYlnd0vsfBH0Wf1ZVR9iC+ebk09pbeyUiBmc8hS6i26Hjjz7\n"
+    "p3TMageYpdc/O+ilaHkYzi0rl2/kJMptpc76DGBDJ0S0ZYoUpxdi2zw=\n"
     "-----END PRIVATE KEY-----\n";
 
 /* RFC 7518 Appendix C, Bob: {"kty":"EC","crv":"P-256",...} with d. */
