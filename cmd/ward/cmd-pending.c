@@ -24,16 +24,6 @@ PENDING(convert, "convert", "[convert]", "convert an OCI/Docker image into a con
 	"ward convert INPUT -o OUTPUT [--mode wrapped|ocicrypt] [--recipient jwe:KEY.pem]...")
 PENDING(run, "run", "[run]", "run a confidential image (ward-init attests, decrypts, execs)",
 	"ward run IMAGE [OPTIONS] [-- ARGS...]")
-PENDING(coordinator, "coordinator", "[coordinator]",
-	"serve the coordinator: manifest, attestation (KBS protocol), secrets, CA",
-	"ward coordinator --state DIR --listen ADDR:PORT [--tee sim|snp|tdx|auto]")
-PENDING(manifest, "manifest", "[coordinator]", "set, get, verify and log the coordinator manifest",
-	"ward manifest set|get|verify|log ...")
-PENDING(secret, "secret", "[coordinator]", "set, get and rotate user-defined secrets",
-	"ward secret set|get|rotate ...")
-PENDING(verify, "verify", "[coordinator]",
-	"verify a coordinator's own attestation and pin its certificate",
-	"ward verify --coordinator URL --reference FILE")
 PENDING(evidence, "evidence", "[attest]", "collect, show and verify TEE attestation evidence",
 	"ward evidence verify|show|collect ...")
 PENDING(volume, "volume", "[volume]", "create, check and inspect protected volumes",
