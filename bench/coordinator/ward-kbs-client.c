@@ -512,8 +512,10 @@ int main(int argc, char **argv)
 			printf("auth %d\n", res.auth);
 			if (res.auth == 200)
 				printf("attest %d\n", res.attest);
-			if (strcmp(arg_mode, "replay") == 0 && res.attest == 200)
+			if (strcmp(arg_mode, "replay") == 0 && res.attest == 200) {
 				printf("replay %d\n", res.extra);
+				ok = ok && res.extra == 200;
+			}
 			for (size_t i = 0; res.attest == 200 && i < arg_resource_count; i++) {
 				printf("resource %s %d\n", arg_resources[i], res.resources[i]);
 				ok = ok && res.resources[i] == 200;

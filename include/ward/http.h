@@ -97,3 +97,11 @@ WARD_PUBLIC int ward_http_client_peer_cert(struct ward_http_client *c, struct wa
 					   struct ward_err *err);
 /* "host:port" of the base URL (borrowed). */
 WARD_PUBLIC const char *ward_http_client_authority(const struct ward_http_client *c);
+
+/* A one-shot timer on the server's loop (for group commit and the like). */
+struct ward_http_timer;
+WARD_PUBLIC int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(void *ud), void *ud,
+				    struct ward_http_timer **ret, struct ward_err *err);
+/* (Re)arm to fire once after usec microseconds. */
+WARD_PUBLIC void ward_http_timer_arm(struct ward_http_timer *t, unsigned usec);
+WARD_PUBLIC struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t);

@@ -76,7 +76,26 @@ struct ward_coord {
 	struct session *sessions[SESSION_BUCKETS];
 	size_t session_count;
 	struct metrics m;
+	/* Group commit: attestation and release replies wait (a few ms) for
+	 * their audit records to be committed together. */
+	struct pending *pending;
+	size_t pending_count;
+	struct ward_http_timer *timer;
 };
+
+struct pending {
+	struct ward_http_req *req;
+	int status;
+	const char *content_type;
+	char *body;    /* owned */
+	char *cookie;  /* owned, may be NULL */
+	const char *kind;
+	char *subject; /* owned */
+	json_t *detail; /* owned */
+};
+
+#define PENDING_MAX 256
+#define GROUP_COMMIT_USEC 1500
 
 static int64_t now_s(void)
 {
@@ -225,6 +244,96 @@ static void reply_problem(struct ward_coord *c, struct ward_http_req *req, int s
 		ward_http_reply(req, status, "application/problem+json", text, strlen(text), NULL);
 	}
 	(void)c;
+}
+
+static char *problem_text(int status, const char *type, const char *detail)
+{
+	WARD_AUTOJSON json_t *j = NULL;
+	char t[160];
+	char *text = NULL;
+
+	snprintf(t, sizeof(t), "https://github.com/confidential-containers/kbs/errors/%s", type);
+	j = json_pack("{s:s, s:s, s:s, s:i}", "type", t, "title", type, "detail", detail, "status",
+		      status);
+	if (j)
+		(void)ward_json_dump(j, &text, NULL);
+	return text;
+}
+
+static void flush_pending(void *ud)
+{
+	struct ward_coord *c = ud;
+	struct ward_err err = WARD_ERR_INIT;
+	int r;
+
+	if (c->pending_count == 0)
+		return;
+	r = ward_store_begin(c->store, &err);
+	for (size_t i = 0; r >= 0 && i < c->pending_count; i++) {
+		struct pending *p = &c->pending[i];
+
+		r = ward_audit_append(c->store, now_s(), p->kind, p->subject, p->detail, NULL, &err);
+	}
+	if (r >= 0)
+		r = ward_store_commit(c->store, &err);
+	else
+		ward_store_rollback(c->store);
+	if (r < 0)
+		ward_error("audit commit failed, refusing %zu replies: %s", c->pending_count,
+			   err.msg);
+	for (size_t i = 0; i < c->pending_count; i++) {
+		struct pending *p = &c->pending[i];
+
+		if (r < 0 && p->status == 200) {
+			/* No audit record, no release: fail closed. */
+			WARD_AUTOFREE char *text =
+				problem_text(500, "Internal", "audit log unavailable");
+
+			ward_http_reply(p->req, 500, "application/problem+json", text ? text : "",
+					text ? strlen(text) : 0, NULL);
+		} else {
+			ward_http_reply(p->req, p->status, p->content_type, p->body ? p->body : "",
+					p->body ? strlen(p->body) : 0,
+					p->cookie ? (const char *const[]){"Set-Cookie", p->cookie, NULL}
+						  : NULL);
+		}
+		if (p->body)
+			ward_wipe(p->body, strlen(p->body));
+		free(p->body);
+		free(p->cookie);
+		free(p->subject);
+		json_decref(p->detail);
+	}
+	c->pending_count = 0;
+}
+
+/* Queue a reply until its audit record (kind, subject, detail: consumed)
+ * is committed. body and cookie are consumed too. */
+static void defer_reply(struct ward_coord *c, struct ward_http_req *req, int status,
+			const char *content_type, char *body, char *cookie, const char *kind,
+			json_t *detail)
+{
+	struct pending *p;
+
+	if (c->pending_count >= PENDING_MAX)
+		flush_pending(c);
+	p = &c->pending[c->pending_count];
+	*p = (struct pending){.req = req, .status = status, .content_type = content_type,
+			      .body = body, .cookie = cookie, .kind = kind,
+			      .subject = strdup(ward_http_req_peer(req)), .detail = detail};
+	if (!p->detail || !p->subject || !p->body) {
+		WARD_AUTOFREE char *text = problem_text(500, "Internal", "out of memory");
+
+		ward_http_reply(req, 500, "application/problem+json", text ? text : "",
+				text ? strlen(text) : 0, NULL);
+		free(body);
+		free(cookie);
+		free(p->subject);
+		json_decref(detail);
+		return;
+	}
+	if (++c->pending_count == 1)
+		ward_http_timer_arm(c->timer, GROUP_COMMIT_USEC);
 }
 
 static int status_for(int code)
@@ -816,6 +925,10 @@ int ward_coord_open(const struct ward_coord_opts *opts, struct ward_coord **ret,
 	if (r >= 0)
 		r = ward_http_server_new(&c->srv, err);
 	if (r >= 0)
+		r = ward_http_timer_new(c->srv, flush_pending, c, &c->timer, err);
+	if (r >= 0 && !(c->pending = calloc(PENDING_MAX, sizeof(*c->pending))))
+		r = ward_err_set(err, -ENOMEM, "out of memory");
+	if (r >= 0)
 		r = listen_all(c, err);
 	if (r < 0)
 		return r;
@@ -828,7 +941,9 @@ struct ward_coord *ward_coord_free(struct ward_coord *c)
 	if (!c)
 		return NULL;
 	sessions_sweep(c, true);
+	ward_http_timer_free(c->timer);
 	ward_http_server_free(c->srv);
+	free(c->pending);
 	ward_tls_ctx_free(c->tls);
 	ward_manifest_free(c->manifest);
 	ward_ca_free(c->ca);
@@ -1002,16 +1117,13 @@ static int make_token(struct ward_coord *c, const struct session *s,
 static int refuse_attest(struct ward_coord *c, struct ward_http_req *req, enum ward_tee_type tee,
 			 int status, const char *type, const char *reason)
 {
-	struct ward_err err = WARD_ERR_INIT;
-
 	c->m.attest[tee][0]++;
 	ward_logkv(WARD_LOG_WARN, "attestation refused",
 		   (const char *const[]){"tee", ward_tee_name(tee), "reason", reason,
 					 "peer", ward_http_req_peer(req), NULL});
-	if (audit(c, "attest.refused", ward_http_req_peer(req),
-		  json_pack("{s:s, s:s}", "tee", ward_tee_name(tee), "reason", reason), &err) < 0)
-		ward_error("audit failed: %s", err.msg);
-	reply_problem(c, req, status, type, reason);
+	defer_reply(c, req, status, "application/problem+json", problem_text(status, type, reason),
+		    NULL, "attest.refused",
+		    json_pack("{s:s, s:s}", "tee", ward_tee_name(tee), "reason", reason));
 	return status;
 }
 
@@ -1078,13 +1190,15 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 				     "report data does not bind the nonce and tee-pubkey");
 	for (size_t i = 0; i < c->manifest->package_count; i++) {
 		struct ward_err pe = WARD_ERR_INIT;
+		size_t used = strlen(first_reason);
 
 		if (ward_coord_check_policy(&c->manifest->packages[i], &claims, &pe) == 0) {
 			pkg = &c->manifest->packages[i];
 			break;
 		}
-		if (!first_reason[0] || (c->manifest->packages[i].tee_mask & (1u << claims.tee)))
-			snprintf(first_reason, sizeof(first_reason), "%s", pe.msg);
+		/* Say why each package refused, truncated to the message size. */
+		snprintf(first_reason + used, sizeof(first_reason) - used, "%s%s", used ? "; " : "",
+			 pe.msg);
 	}
 	if (!pkg)
 		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
@@ -1106,24 +1220,22 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 	c->m.attest[claims.tee][1]++;
 	{
 		char meas[WARD_MANIFEST_MEASUREMENT_MAX * 2 + 1];
+		char *text = NULL;
 
 		ward_hex_encode(claims.measurement, claims.measurement_size, meas);
-		r = audit(c, "attest.accepted", ward_http_req_peer(req),
-			  json_pack("{s:s, s:s, s:s, s:b}", "tee", ward_tee_name(claims.tee),
-				    "package", pkg->name, "measurement", meas, "insecure",
-				    claims.insecure),
-			  &err);
+		resp = json_pack("{s:s}", "token", token);
+		if (resp)
+			(void)ward_json_dump(resp, &text, NULL);
+		snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/; Max-Age=%" PRId64,
+			 s->id, c->opts.token_ttl);
+		/* The session counts as attested now; if the audit commit fails the
+		 * reply becomes a 500 and the client never learns the token. */
+		defer_reply(c, req, 200, "application/json", text, strdup(cookie),
+			    "attest.accepted",
+			    json_pack("{s:s, s:s, s:s, s:b}", "tee", ward_tee_name(claims.tee),
+				      "package", pkg->name, "measurement", meas, "insecure",
+				      claims.insecure));
 	}
-	if (r < 0) {
-		/* No audit record, no release: fail closed. */
-		s->attested = false;
-		reply_problem(c, req, 500, "Internal", "audit log unavailable");
-		return 500;
-	}
-	resp = json_pack("{s:s}", "token", token);
-	snprintf(cookie, sizeof(cookie), "kbs-session-id=%s; Path=/; Max-Age=%" PRId64, s->id,
-		 c->opts.token_ttl);
-	reply_json(c, req, 200, resp, (const char *const[]){"Set-Cookie", cookie, NULL});
 	return 200;
 }
 
@@ -1285,15 +1397,12 @@ static int issue_workload_cert(struct ward_coord *c, const struct ward_manifest_
 static int refuse_resource(struct ward_coord *c, struct ward_http_req *req, int status,
 			   const char *type, const char *path, const char *reason)
 {
-	struct ward_err err = WARD_ERR_INIT;
-
 	c->m.release_refusals++;
 	ward_logkv(WARD_LOG_WARN, "resource refused",
 		   (const char *const[]){"resource", path, "reason", reason, NULL});
-	if (audit(c, "resource.refused", ward_http_req_peer(req),
-		  json_pack("{s:s, s:s}", "resource", path, "reason", reason), &err) < 0)
-		ward_error("audit failed: %s", err.msg);
-	reply_problem(c, req, status, type, reason);
+	defer_reply(c, req, status, "application/problem+json", problem_text(status, type, reason),
+		    NULL, "resource.refused",
+		    json_pack("{s:s, s:s}", "resource", path, "reason", reason));
 	return status;
 }
 
@@ -1410,16 +1519,15 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	if (ward_jwk_thumbprint(who.key, thumb, &err) < 0)
 		memset(thumb, 0, sizeof(thumb));
 	ward_hex_encode(thumb, 8, thumb_hex);
-	r = audit(c, "resource.released", ward_http_req_peer(req),
-		  json_pack("{s:s, s:s, s:s}", "resource", rpath, "package", who.package,
-			    "tee_key", thumb_hex),
-		  &err);
-	if (r < 0) {
-		reply_problem(c, req, 500, "Internal", "audit log unavailable");
-		return 500;
-	}
 	c->m.releases++;
-	reply_json(c, req, 200, jwe, NULL);
+	{
+		char *text = NULL;
+
+		(void)ward_json_dump(jwe, &text, NULL);
+		defer_reply(c, req, 200, "application/json", text, NULL, "resource.released",
+			    json_pack("{s:s, s:s, s:s}", "resource", rpath, "package", who.package,
+				      "tee_key", thumb_hex));
+	}
 	return 200;
 }
 
@@ -1870,7 +1978,10 @@ int ward_coord_run(struct ward_coord *c, struct ward_err *err)
 
 	ward_info("coordinator listening on https://%s:%u (tee %s)", c->opts.listen_addr, c->port,
 		  ward_tee_name(c->opts.tee->type));
+	if (c->opts.metrics_addr)
+		ward_info("metrics on http://%s:%u/metrics", c->opts.metrics_addr, c->metrics_port);
 	r = ward_http_server_run(c->srv, true, err);
+	flush_pending(c);
 	ward_info("coordinator stopped");
 	return r;
 }

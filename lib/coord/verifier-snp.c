@@ -33,7 +33,14 @@ struct snp_verifier {
 	struct ward_x509 *ark;        /* owned reference */
 	uint8_t ark_fp[32];
 	bool sim;
+	/* The last certificate table whose chain verified (most platforms
+	 * send the same one every time): SHA-256 of the table -> VCEK key. */
+	uint8_t cached_table[32];
+	struct ward_pkey *cached_vcek; /* owned, may be NULL */
+	int64_t cached_until;
 };
+
+#define CHAIN_CACHE_SECONDS 600
 
 /* Borrow the DER of the entry with guid from an SNP certificate table. */
 static int table_find(const uint8_t *table, size_t size, const uint8_t guid[16],
@@ -75,7 +82,9 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	struct ward_x509_verify_opts opts = {.at = time(NULL)};
 	const uint8_t *der, *rs;
 	size_t report_size, table_size, der_size;
-	uint8_t sig[96];
+	uint8_t sig[96], table_hash[32];
+	const char *table_text;
+	bool cache_hit;
 	uint32_t version, algo;
 	uint64_t policy, tcb;
 	struct ward_cur c;
@@ -87,10 +96,22 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	r = ward_json_get_b64url(evidence, "$.tee-evidence", "report", true, SNP_REPORT_SIZE,
 				 &report, &report_size, err);
 	if (r >= 0)
-		r = ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", true,
-					 CERT_TABLE_MAX, &table, &table_size, err);
+		r = ward_json_get_string(evidence, "$.tee-evidence", "cert_table", true, &table_text,
+					 err);
 	if (r < 0)
 		return r;
+	/* The cache key is the hash of the encoded table: a hit skips decoding. */
+	r = ward_hash(WARD_HASH_SHA256, table_text, strlen(table_text), table_hash, err);
+	if (r < 0)
+		return r;
+	cache_hit = sv->cached_vcek && sv->cached_until > (int64_t)opts.at &&
+		    ward_ct_eq(table_hash, sv->cached_table, 32);
+	if (!cache_hit) {
+		r = ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", true,
+					 CERT_TABLE_MAX, &table, &table_size, err);
+		if (r < 0)
+			return r;
+	}
 	if (report_size != SNP_REPORT_SIZE)
 		return ward_err_set(err, -WARD_E_MALFORMED, "SNP report is %zu bytes, expected %d",
 				    report_size, SNP_REPORT_SIZE);
@@ -115,6 +136,12 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	memcpy(sig, rs, 48);
 	memcpy(sig + 48, rs + 72, 48);
 
+	if (cache_hit) {
+		vcek_key = ward_pkey_ref(sv->cached_vcek);
+		if (!vcek_key)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+		goto verify_report;
+	}
 	r = table_find(table, table_size, GUID_VCEK, &der, &der_size, err);
 	if (r >= 0)
 		r = ward_x509_from_der(der, der_size, &vcek, err);
@@ -133,6 +160,13 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	r = ward_x509_pubkey(vcek, &vcek_key, err);
 	if (r >= 0 && ward_pkey_type(vcek_key) != WARD_KEY_EC_P384)
 		r = ward_err_set(err, -WARD_E_UNSUPPORTED, "VCEK is not an EC P-384 key");
+	if (r < 0)
+		return ward_err_prefix(err, "VCEK");
+	ward_pkey_free(sv->cached_vcek);
+	sv->cached_vcek = ward_pkey_ref(vcek_key);
+	memcpy(sv->cached_table, table_hash, 32);
+	sv->cached_until = (int64_t)opts.at + CHAIN_CACHE_SECONDS;
+verify_report:
 	if (r >= 0)
 		r = ward_verify(vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
 				SNP_SIGNED_SIZE, sig, sizeof(sig), err);
@@ -178,6 +212,7 @@ struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward_coord_verif
 	if (!sv)
 		return NULL;
 	ward_x509_free(sv->ark);
+	ward_pkey_free(sv->cached_vcek);
 	free(sv);
 	return NULL;
 }

@@ -132,7 +132,7 @@ static int connect_tcp(struct ward_http_client *c, int *ret_fd, struct ward_err 
 
 static int ensure_connected(struct ward_http_client *c, struct ward_err *err)
 {
-	int fd, r;
+	int fd = -1, r;
 
 	if (c->conn || c->fd >= 0)
 		return 0;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -117,6 +119,17 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	req->ev = ev;
+	{
+		/* Replies go out as several TLS records: without TCP_NODELAY
+		 * Nagle holds the last one for the client's delayed ACK. */
+		struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+		struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+		evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+		int one = 1;
+
+		if (fd >= 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	l->fn(req, l->ud);
 }
 
@@ -324,4 +337,53 @@ void ward_http_reply(struct ward_http_req *req, int status, const char *content_
 	free(req->path);
 	free(req->body_copy);
 	free(req);
+}
+
+struct ward_http_timer {
+	struct event *ev; /* owned */
+	void (*fn)(void *ud);
+	void *ud;
+};
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ward_http_timer *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->fn(t->ud);
+}
+
+int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(void *ud), void *ud,
+			struct ward_http_timer **ret, struct ward_err *err)
+{
+	struct ward_http_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return ward_err_set(err, -ENOMEM, "http: out of memory");
+	t->fn = fn;
+	t->ud = ud;
+	t->ev = evtimer_new(srv->base, timer_cb, t);
+	if (!t->ev) {
+		free(t);
+		return ward_err_set(err, -ENOMEM, "http: cannot create timer");
+	}
+	*ret = t;
+	return 0;
+}
+
+void ward_http_timer_arm(struct ward_http_timer *t, unsigned usec)
+{
+	struct timeval tv = {.tv_sec = usec / 1000000, .tv_usec = usec % 1000000};
+
+	(void)evtimer_add(t->ev, &tv);
+}
+
+struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t)
+{
+	if (!t)
+		return NULL;
+	event_free(t->ev);
+	free(t);
+	return NULL;
 }
