@@ -8,8 +8,10 @@ export WARD_CONFIG_HOME=$T/cfg
 COORD_PID=
 fail=0
 cleanup() {
-	[ -n "$COORD_PID" ] && kill -9 "$COORD_PID" 2>/dev/null
-	wait 2>/dev/null
+	if [ -n "$COORD_PID" ]; then
+		kill -9 "$COORD_PID" 2>/dev/null
+		wait "$COORD_PID" 2>/dev/null
+	fi
 	if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "(kept $T)"; fi
 }
 trap cleanup EXIT
@@ -45,12 +47,17 @@ coord_start() {
 		--sim-measurement "${COORD_MEASUREMENT:-$CM}" --port-file "$T/port" "$@" \
 		>>"$T/coord.log" 2>&1 &
 	COORD_PID=$!
-	for _ in $(seq 200); do
+	for _ in $(seq 1500); do
 		[ -s "$T/port" ] && break
 		kill -0 "$COORD_PID" 2>/dev/null || break
 		sleep 0.02
 	done
-	if [ ! -s "$T/port" ]; then COORD_PID=; return 1; fi
+	if [ ! -s "$T/port" ]; then
+		kill -9 "$COORD_PID" 2>/dev/null
+		wait "$COORD_PID" 2>/dev/null
+		COORD_PID=
+		return 1
+	fi
 	URL=https://127.0.0.1:$(cat "$T/port")
 	return 0
 }
@@ -101,7 +108,8 @@ m = {
  "recovery_keys": {"r1": open(t + "/recovery.pub").read()},
 }
 if extra:
-    m["secrets"][extra] = {"type": "symmetric"}
+    import os
+    m["secrets"][extra] = {"type": os.environ.get("EXTRA_TYPE", "symmetric")}
 json.dump(m, open(out, "w"), indent=1)
 EOP
 }
