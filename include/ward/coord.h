@@ -125,3 +125,23 @@ static inline void ward_coord_freep(struct ward_coord **c)
  * private key (RSA, PEM) and reseal it under tee's current sealing key. */
 WARD_PUBLIC int ward_coord_recover(const char *state_dir, const struct ward_coord_tee *tee,
 				   const struct ward_pkey *recovery_key, struct ward_err *err);
+
+/* ---- KBS request bodies ---- */
+/* Parse a KBS Request {"version","tee","extra-params"}: version 0.x and a
+ * known tee ("snp"/"amd-sev-snp", "tdx"/"intel-tdx", "sgx"/"intel-sgx",
+ * "sim"). */
+WARD_PUBLIC int ward_kbs_parse_request(const void *buf, size_t size, enum ward_tee_type *ret_tee,
+				       struct ward_err *err);
+/* A parsed KBS Attestation: {"tee-pubkey", "tee-evidence"} or the newer
+ * {"runtime-data": {"nonce", "tee-pubkey"}, "tee-evidence"}; evidence given
+ * as a JSON string is parsed. Pointers borrow from root. */
+struct ward_kbs_attestation {
+	json_t *root;              /* owned */
+	json_t *evidence_owned;    /* owned when the evidence came as a string */
+	const json_t *tee_pubkey;  /* JWK object */
+	const json_t *evidence;    /* object */
+	const char *nonce;         /* runtime-data nonce, or NULL */
+};
+WARD_PUBLIC int ward_kbs_parse_attestation(const void *buf, size_t size,
+					   struct ward_kbs_attestation *ret, struct ward_err *err);
+WARD_PUBLIC void ward_kbs_attestation_clear(struct ward_kbs_attestation *a);

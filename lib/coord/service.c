@@ -1017,59 +1017,22 @@ int ward_coord_recover(const char *state_dir, const struct ward_coord_tee *tee,
 
 /* ---- KBS protocol ---- */
 
-static int parse_kbs_tee(const char *s, enum ward_tee_type *ret)
-{
-	static const struct {
-		const char *name;
-		enum ward_tee_type tee;
-	} map[] = {{"snp", WARD_TEE_SNP},     {"amd-sev-snp", WARD_TEE_SNP}, {"sim", WARD_TEE_SIM},
-		   {"tdx", WARD_TEE_TDX},     {"intel-tdx", WARD_TEE_TDX},   {"sgx", WARD_TEE_SGX},
-		   {"intel-sgx", WARD_TEE_SGX}};
-
-	for (size_t i = 0; i < WARD_ARRAY_SIZE(map); i++)
-		if (strcmp(map[i].name, s) == 0) {
-			*ret = map[i].tee;
-			return 0;
-		}
-	return -WARD_E_UNSUPPORTED;
-}
-
-static int parse_body(struct ward_http_req *req, json_t **ret, struct ward_err *err)
-{
-	size_t size;
-	const uint8_t *body = ward_http_req_body(req, &size);
-
-	return ward_json_parse(body, size, BODY_MAX, ret, err);
-}
-
 static int kbs_auth(struct ward_coord *c, struct ward_http_req *req)
 {
 	struct ward_err err = WARD_ERR_INIT;
-	WARD_AUTOJSON json_t *body = NULL, *challenge = NULL;
-	static const char *const keys[] = {"version", "tee", "extra-params", NULL};
-	const char *version, *tee;
+	WARD_AUTOJSON json_t *challenge = NULL;
 	enum ward_tee_type t;
 	struct session *s;
 	char cookie[96];
+	size_t size;
+	const uint8_t *body = ward_http_req_body(req, &size);
 	int r;
 
-	r = parse_body(req, &body, &err);
-	if (r >= 0)
-		r = ward_json_check_keys(body, "$", keys, &err);
-	if (r >= 0)
-		r = ward_json_get_string(body, "$", "version", true, &version, &err);
-	if (r >= 0)
-		r = ward_json_get_string(body, "$", "tee", true, &tee, &err);
+	r = ward_kbs_parse_request(body, size, &t, &err);
 	if (r < 0) {
-		reply_problem(c, req, 400, "InvalidRequest", err.msg);
-		return 400;
-	}
-	if (!ward_startswith(version, "0.")) {
-		reply_problem(c, req, 400, "ProtocolVersion", "unsupported KBS protocol version");
-		return 400;
-	}
-	if (parse_kbs_tee(tee, &t) < 0) {
-		reply_problem(c, req, 400, "UnsupportedTee", "unknown tee");
+		reply_problem(c, req, 400, r == -WARD_E_UNSUPPORTED ? "UnsupportedRequest"
+								     : "InvalidRequest",
+			      err.msg);
 		return 400;
 	}
 	r = session_new(c, c->opts.session_ttl, false, &s, &err);
@@ -1130,12 +1093,13 @@ static int refuse_attest(struct ward_coord *c, struct ward_http_req *req, enum w
 static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 {
 	struct ward_err err = WARD_ERR_INIT;
-	WARD_AUTOJSON json_t *body = NULL, *ev_parsed = NULL, *resp = NULL;
+	WARD_CLEANUP(ward_kbs_attestation_clear) struct ward_kbs_attestation att = {0};
+	WARD_AUTOJSON json_t *resp = NULL;
 	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *key = NULL;
 	WARD_AUTOFREE char *token = NULL;
 	struct ward_coord_claims claims;
 	uint8_t want_rd[WARD_REPORT_DATA_SIZE];
-	json_t *jwk = NULL, *ev = NULL, *rt = NULL;
+	const json_t *jwk = NULL, *ev = NULL;
 	const struct ward_manifest_package *pkg = NULL;
 	char id[64], cookie[96], first_reason[WARD_ERR_MSG_MAX] = "";
 	struct session *s;
@@ -1152,27 +1116,17 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 	if (!c->manifest)
 		return refuse_attest(c, req, s->tee, 401, "AttestationFailed", "no manifest is set");
 
-	r = parse_body(req, &body, &err);
-	if (r >= 0) {
-		rt = json_object_get(body, "runtime-data");
-		jwk = json_object_get(rt ? rt : body, "tee-pubkey");
-		ev = json_object_get(body, "tee-evidence");
-		if (!jwk || !ev)
-			r = ward_err_set(&err, -WARD_E_MALFORMED,
-					 "attestation needs tee-pubkey and tee-evidence");
-	}
-	if (r >= 0 && rt) {
-		const char *n = json_string_value(json_object_get(rt, "nonce"));
+	{
+		size_t size;
+		const uint8_t *raw = ward_http_req_body(req, &size);
 
-		if (!n || strcmp(n, s->nonce) != 0)
-			return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
-					     "runtime-data nonce is not this session's nonce");
+		r = ward_kbs_parse_attestation(raw, size, &att, &err);
 	}
-	if (r >= 0 && json_is_string(ev)) {
-		r = ward_json_parse(json_string_value(ev), json_string_length(ev), BODY_MAX,
-				    &ev_parsed, &err);
-		ev = ev_parsed;
-	}
+	if (r >= 0 && att.nonce && strcmp(att.nonce, s->nonce) != 0)
+		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
+				     "runtime-data nonce is not this session's nonce");
+	jwk = att.tee_pubkey;
+	ev = att.evidence;
 	if (r >= 0)
 		r = ward_jwk_import(jwk, &key, &err);
 	if (r < 0)
