@@ -102,11 +102,12 @@ static int each_entry(struct ward_manifest *m, json_t *obj, const char *key, boo
 		if (!json_is_object(v))
 			return ward_err_set(err, -WARD_E_MALFORMED, "%s: expected object, got %s",
 					    epath, ward_json_type_name(v));
+		/* Counted before it is filled: the destructor frees half-built entries. */
+		*ret_count = i + 1;
 		r = fn(m, name, v, i, epath, err);
 		if (r < 0)
 			return r;
 		i++;
-		*ret_count = i;
 	}
 	return 0;
 }

@@ -42,8 +42,8 @@ struct session {
 	bool attested;
 	enum ward_tee_type tee;
 	char *package;  /* owned */
-	struct ward_pkey *tee_key; /* owned */
-	json_t *tee_jwk;           /* owned */
+	char *tee_jwk; /* owned: canonical JSON text of the attested key (small: no
+			* parsed key is kept per session) */
 };
 
 /* Latency histogram bucket bounds (seconds) for /metrics. */
@@ -81,7 +81,10 @@ struct ward_coord {
 	struct pending *pending;
 	size_t pending_count;
 	struct ward_http_timer *timer;
+	struct ward_http_timer *sweep_timer; /* drops expired sessions every few seconds */
 };
+
+#define SWEEP_USEC 5000000
 
 struct pending {
 	struct ward_http_req *req;
@@ -124,8 +127,7 @@ static unsigned bucket_of(const char *id)
 static void session_free(struct session *s)
 {
 	free(s->package);
-	ward_pkey_free(s->tee_key);
-	json_decref(s->tee_jwk);
+	free(s->tee_jwk);
 	free(s);
 }
 
@@ -148,6 +150,14 @@ static void sessions_sweep(struct ward_coord *c, bool all)
 			}
 		}
 	}
+}
+
+static void sweep_tick(void *ud)
+{
+	struct ward_coord *c = ud;
+
+	sessions_sweep(c, false);
+	ward_http_timer_arm(c->sweep_timer, SWEEP_USEC);
 }
 
 static struct session *session_find(struct ward_coord *c, const char *id)
@@ -926,6 +936,10 @@ int ward_coord_open(const struct ward_coord_opts *opts, struct ward_coord **ret,
 		r = ward_http_server_new(&c->srv, err);
 	if (r >= 0)
 		r = ward_http_timer_new(c->srv, flush_pending, c, &c->timer, err);
+	if (r >= 0)
+		r = ward_http_timer_new(c->srv, sweep_tick, c, &c->sweep_timer, err);
+	if (r >= 0)
+		ward_http_timer_arm(c->sweep_timer, SWEEP_USEC);
 	if (r >= 0 && !(c->pending = calloc(PENDING_MAX, sizeof(*c->pending))))
 		r = ward_err_set(err, -ENOMEM, "out of memory");
 	if (r >= 0)
@@ -942,6 +956,7 @@ struct ward_coord *ward_coord_free(struct ward_coord *c)
 		return NULL;
 	sessions_sweep(c, true);
 	ward_http_timer_free(c->timer);
+	ward_http_timer_free(c->sweep_timer);
 	ward_http_server_free(c->srv);
 	free(c->pending);
 	ward_tls_ctx_free(c->tls);
@@ -1048,7 +1063,7 @@ static int kbs_auth(struct ward_coord *c, struct ward_http_req *req)
 	return 200;
 }
 
-static int make_token(struct ward_coord *c, const struct session *s,
+static int make_token(struct ward_coord *c, const struct session *s, const json_t *jwk,
 		      const struct ward_coord_claims *claims, char **ret, struct ward_err *err)
 {
 	WARD_AUTOJSON json_t *payload = NULL;
@@ -1067,7 +1082,7 @@ static int make_token(struct ward_coord *c, const struct session *s,
 		"ear.status", "affirming", "ear.veraison.annotated-evidence", "tee",
 		ward_tee_name(claims->tee), "measurement", meas, "debug", claims->debug, "insecure",
 		claims->insecure, "ward", "package", s->package, "manifest", c->manifest->hash_hex,
-		"manifest_seq", (json_int_t)c->manifest_seq, "tee-pubkey", s->tee_jwk);
+		"manifest_seq", (json_int_t)c->manifest_seq, "tee-pubkey", jwk);
 	if (!payload)
 		return ward_err_set(err, -ENOMEM, "token: out of memory");
 	r = ward_json_dump(payload, &text, err);
@@ -1163,12 +1178,12 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 			  pkg->name);
 	s->attested = true;
 	s->package = strdup(pkg->name);
-	s->tee_key = WARD_TAKE_PTR(key);
-	s->tee_jwk = json_deep_copy(jwk);
+	if (ward_json_dump(jwk, &s->tee_jwk, &err) < 0)
+		s->tee_jwk = NULL;
 	s->expires = now_s() + c->opts.token_ttl;
 	if (!s->package || !s->tee_jwk)
 		return refuse_attest(c, req, s->tee, 500, "Internal", "out of memory");
-	r = make_token(c, s, &claims, &token, &err);
+	r = make_token(c, s, jwk, &claims, &token, &err);
 	if (r < 0)
 		return refuse_attest(c, req, s->tee, 500, "Internal", err.msg);
 	c->m.attest[claims.tee][1]++;
@@ -1251,9 +1266,9 @@ static int authenticate(struct ward_coord *c, struct ward_http_req *req, struct 
 	if (!s || !s->attested)
 		return ward_err_set(err, -WARD_E_EXPIRED, "session unknown, expired or not attested");
 	snprintf(ret->package, sizeof(ret->package), "%s", s->package);
-	ret->key = ward_pkey_ref(s->tee_key);
-	ret->jwk = json_incref(s->tee_jwk);
-	return ret->key ? 0 : ward_err_set(err, -ENOMEM, "out of memory");
+	if (ward_json_parse(s->tee_jwk, strlen(s->tee_jwk), 65536, &ret->jwk, err) < 0)
+		return ward_err_set(err, -WARD_E_STATE, "session key unreadable");
+	return ward_jwk_import(ret->jwk, &ret->key, err);
 }
 
 static int render_bundle(struct ward_coord *c, const struct ward_manifest_workload *w,
