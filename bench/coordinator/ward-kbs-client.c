@@ -29,7 +29,7 @@
 #define MAX_RESOURCES 16
 
 static const char *arg_url, *arg_pin, *arg_sim_state, *arg_out, *arg_mode = "normal",
-		  *arg_tee = "sim";
+								*arg_tee = "sim";
 static const char *arg_resources[MAX_RESOURCES];
 static size_t arg_resource_count;
 static struct ward_sim_launch g_launch = {.policy = 0x30000};
@@ -125,7 +125,7 @@ static int do_flow(struct client *c, struct flow_result *res, bool quiet, struct
 {
 	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *key = NULL, *other = NULL;
 	WARD_AUTOJSON json_t *challenge = NULL, *jwk = NULL, *bind_jwk = NULL, *att = NULL,
-			      *tok = NULL;
+			     *tok = NULL;
 	WARD_AUTOFREE uint8_t *table = NULL;
 	WARD_AUTOFREE char *rep64 = NULL, *tab64 = NULL, *body = NULL;
 	struct ward_http_response resp = {0};
@@ -243,7 +243,8 @@ static int do_flow(struct client *c, struct flow_result *res, bool quiet, struct
 					if (*p == '/')
 						*p = '_';
 				snprintf(file, sizeof(file), "%s/%s", arg_out, name);
-				r = ward_file_write_atomic(file, plain->data, plain->size, 0600, err);
+				r = ward_file_write_atomic(file, plain->data, plain->size, 0600,
+							   err);
 				if (r < 0) {
 					ward_http_response_clear(&resp);
 					return r;
@@ -396,31 +397,33 @@ static int bench(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"Usage: ward-kbs-client --url URL --pin CERT.pem --sim-state DIR --measurement HEX\n"
-		"         [--policy N] [--rsa] [--tee NAME] [--resource PATH]... [--out DIR]\n"
-		"         [--mode normal|replay|bad-binding|wrong-nonce|bearer|tamper-token|expired:S]\n"
-		"         [--bench --clients N --flows M [--rss-pid PID]]\n");
+	fprintf(
+	    stderr,
+	    "Usage: ward-kbs-client --url URL --pin CERT.pem --sim-state DIR --measurement HEX\n"
+	    "         [--policy N] [--rsa] [--tee NAME] [--resource PATH]... [--out DIR]\n"
+	    "         [--mode "
+	    "normal|replay|bad-binding|wrong-nonce|bearer|tamper-token|expired:S]\n"
+	    "         [--bench --clients N --flows M [--rss-pid PID]]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, 'u'},
-		{"pin", required_argument, NULL, 'p'},
-		{"sim-state", required_argument, NULL, 's'},
-		{"measurement", required_argument, NULL, 'm'},
-		{"policy", required_argument, NULL, 'P'},
-		{"rsa", no_argument, NULL, 'R'},
-		{"tee", required_argument, NULL, 't'},
-		{"resource", required_argument, NULL, 'r'},
-		{"out", required_argument, NULL, 'o'},
-		{"mode", required_argument, NULL, 'M'},
-		{"bench", no_argument, NULL, 'b'},
-		{"clients", required_argument, NULL, 'c'},
-		{"flows", required_argument, NULL, 'f'},
-		{"rss-pid", required_argument, NULL, 'x'},
-		{},
+	    {"url", required_argument, NULL, 'u'},
+	    {"pin", required_argument, NULL, 'p'},
+	    {"sim-state", required_argument, NULL, 's'},
+	    {"measurement", required_argument, NULL, 'm'},
+	    {"policy", required_argument, NULL, 'P'},
+	    {"rsa", no_argument, NULL, 'R'},
+	    {"tee", required_argument, NULL, 't'},
+	    {"resource", required_argument, NULL, 'r'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"mode", required_argument, NULL, 'M'},
+	    {"bench", no_argument, NULL, 'b'},
+	    {"clients", required_argument, NULL, 'c'},
+	    {"flows", required_argument, NULL, 'f'},
+	    {"rss-pid", required_argument, NULL, 'x'},
+	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
 	WARD_AUTOFREE uint8_t *pem = NULL;

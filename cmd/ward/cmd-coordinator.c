@@ -16,29 +16,28 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: ward coordinator --state DIR --listen ADDR:PORT [--tee sim|snp|auto]\n"
-		"                        [--metrics ADDR:PORT] [--sim-state DIR]\n"
-		"                        [--sim-measurement HEX] [--snp-ark FILE]\n"
-		"                        [--token-ttl SECONDS] [--port-file FILE]\n"
-		"       ward coordinator recover --state DIR --key RECOVERY.pem [--tee ...]\n"
-		"\n"
-		"Serve the coordinator: manifest, attestation (the KBS protocol), secrets,\n"
-		"CA and the audit log, over HTTPS (TLS 1.3). State lives in DIR (SQLite);\n"
-		"secret material in it is encrypted under a data key sealed to the TEE.\n"
-		"\n"
-		"  --tee TEE            the TEE the coordinator runs in (default auto)\n"
-		"  --sim-state DIR      the sim TEE platform (ward sim init): seals the\n"
-		"                       coordinator's state and, INSECURELY, verifies sim\n"
-		"                       workload evidence for manifests that list \"sim\"\n"
-		"  --sim-measurement H  the sim launch measurement (default: SHA-384 of\n"
-		"                       this executable)\n"
-		"  --snp-ark FILE       AMD ARK (PEM) for SEV-SNP workload evidence\n"
-		"  --metrics ADDR:PORT  Prometheus /metrics over plain HTTP\n"
-		"  --port-file FILE     write the bound port (for --listen ADDR:0)\n"
-		"\n"
-		"recover: after the sealing key changed (new TEE or measurement), unwrap\n"
-		"the data key with a manifest recovery key and reseal it.\n");
+	fprintf(out, "Usage: ward coordinator --state DIR --listen ADDR:PORT [--tee sim|snp|auto]\n"
+		     "                        [--metrics ADDR:PORT] [--sim-state DIR]\n"
+		     "                        [--sim-measurement HEX] [--snp-ark FILE]\n"
+		     "                        [--token-ttl SECONDS] [--port-file FILE]\n"
+		     "       ward coordinator recover --state DIR --key RECOVERY.pem [--tee ...]\n"
+		     "\n"
+		     "Serve the coordinator: manifest, attestation (the KBS protocol), secrets,\n"
+		     "CA and the audit log, over HTTPS (TLS 1.3). State lives in DIR (SQLite);\n"
+		     "secret material in it is encrypted under a data key sealed to the TEE.\n"
+		     "\n"
+		     "  --tee TEE            the TEE the coordinator runs in (default auto)\n"
+		     "  --sim-state DIR      the sim TEE platform (ward sim init): seals the\n"
+		     "                       coordinator's state and, INSECURELY, verifies sim\n"
+		     "                       workload evidence for manifests that list \"sim\"\n"
+		     "  --sim-measurement H  the sim launch measurement (default: SHA-384 of\n"
+		     "                       this executable)\n"
+		     "  --snp-ark FILE       AMD ARK (PEM) for SEV-SNP workload evidence\n"
+		     "  --metrics ADDR:PORT  Prometheus /metrics over plain HTTP\n"
+		     "  --port-file FILE     write the bound port (for --listen ADDR:0)\n"
+		     "\n"
+		     "recover: after the sealing key changed (new TEE or measurement), unwrap\n"
+		     "the data key with a manifest recovery key and reseal it.\n");
 }
 
 static int split_addr(const char *s, char *host, size_t size, uint16_t *port)
@@ -63,23 +62,22 @@ static int split_addr(const char *s, char *host, size_t size, uint16_t *port)
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"state", required_argument, NULL, 's'},
-		{"listen", required_argument, NULL, 'l'},
-		{"tee", required_argument, NULL, 't'},
-		{"metrics", required_argument, NULL, 'm'},
-		{"sim-state", required_argument, NULL, 'S'},
-		{"sim-measurement", required_argument, NULL, 'M'},
-		{"snp-ark", required_argument, NULL, 'a'},
-		{"token-ttl", required_argument, NULL, 'T'},
-		{"port-file", required_argument, NULL, 'p'},
-		{"key", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	    {"state", required_argument, NULL, 's'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tee", required_argument, NULL, 't'},
+	    {"metrics", required_argument, NULL, 'm'},
+	    {"sim-state", required_argument, NULL, 'S'},
+	    {"sim-measurement", required_argument, NULL, 'M'},
+	    {"snp-ark", required_argument, NULL, 'a'},
+	    {"token-ttl", required_argument, NULL, 'T'},
+	    {"port-file", required_argument, NULL, 'p'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
-	const char *state = NULL, *listen = NULL, *tee = "auto", *metrics = NULL,
-		   *sim_state = NULL, *meas = NULL, *ark_path = NULL, *port_file = NULL,
-		   *key_path = NULL;
+	const char *state = NULL, *listen = NULL, *tee = "auto", *metrics = NULL, *sim_state = NULL,
+		   *meas = NULL, *ark_path = NULL, *port_file = NULL, *key_path = NULL;
 	struct coord_tee_setup setup = {0};
 	WARD_CLEANUP(ward_coord_freep) struct ward_coord *coord = NULL;
 	struct ward_coord_verifier *verifier = NULL;
@@ -165,7 +163,8 @@ static int run(int argc, char **argv)
 			ward_wipe(pem, size);
 		if (r < 0)
 			return cli_fail("coordinator recover", &err);
-		fprintf(stderr, "ward coordinator: data key recovered and resealed in '%s'\n", state);
+		fprintf(stderr, "ward coordinator: data key recovered and resealed in '%s'\n",
+			state);
 		return WARD_EXIT_OK;
 	}
 	if (!listen)
@@ -227,5 +226,5 @@ out:
 }
 
 const struct ward_cmd cmd_coordinator = {
-	"coordinator", "serve the coordinator: manifest, attestation (KBS protocol), secrets, CA",
-	run, help};
+    "coordinator", "serve the coordinator: manifest, attestation (KBS protocol), secrets, CA", run,
+    help};

@@ -29,5 +29,4 @@ static int run(int argc, char **argv)
 	return coord_cli_log("log", &o);
 }
 
-const struct ward_cmd cmd_log = {"log", "fetch and verify the coordinator's audit log", run,
-				 help};
+const struct ward_cmd cmd_log = {"log", "fetch and verify the coordinator's audit log", run, help};

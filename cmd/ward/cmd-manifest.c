@@ -12,19 +12,18 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: ward manifest set FILE --coordinator URL [--user NAME --key FILE]\n"
-		"       ward manifest get --coordinator URL [--seq N]\n"
-		"       ward manifest verify FILE [--coordinator URL]\n"
-		"       ward manifest log --coordinator URL --user NAME --key FILE\n"
-		"\n"
-		"set     install FILE; the first manifest needs only the pinned coordinator\n"
-		"        (ward verify), later ones are signed by a user whose role allows\n"
-		"        update_manifest (ES256 with --key, the user's P-256 private key)\n"
-		"get     print the current (or --seq N) manifest\n"
-		"verify  validate FILE and print its hash; with --coordinator also check\n"
-		"        that it is the coordinator's current manifest\n"
-		"log     the audit log (as 'ward log')\n");
+	fprintf(out, "Usage: ward manifest set FILE --coordinator URL [--user NAME --key FILE]\n"
+		     "       ward manifest get --coordinator URL [--seq N]\n"
+		     "       ward manifest verify FILE [--coordinator URL]\n"
+		     "       ward manifest log --coordinator URL --user NAME --key FILE\n"
+		     "\n"
+		     "set     install FILE; the first manifest needs only the pinned coordinator\n"
+		     "        (ward verify), later ones are signed by a user whose role allows\n"
+		     "        update_manifest (ES256 with --key, the user's P-256 private key)\n"
+		     "get     print the current (or --seq N) manifest\n"
+		     "verify  validate FILE and print its hash; with --coordinator also check\n"
+		     "        that it is the coordinator's current manifest\n"
+		     "log     the audit log (as 'ward log')\n");
 }
 
 static int run(int argc, char **argv)
@@ -88,8 +87,8 @@ static int run(int argc, char **argv)
 		} else {
 			r = ward_manifest_canonical(m, &text, &err);
 			if (r >= 0)
-				r = coord_call(&conn, "POST", "/ward/v1/manifest", text, strlen(text),
-					       &body, &err);
+				r = coord_call(&conn, "POST", "/ward/v1/manifest", text,
+					       strlen(text), &body, &err);
 		}
 		coord_conn_clear(&conn);
 		if (r < 0)
@@ -134,4 +133,4 @@ static int run(int argc, char **argv)
 }
 
 const struct ward_cmd cmd_manifest = {
-	"manifest", "set, get, verify and log the coordinator manifest", run, help};
+    "manifest", "set, get, verify and log the coordinator manifest", run, help};

@@ -14,17 +14,16 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: ward secret set NAME (--value-file FILE | --value HEX) COMMON\n"
-		"       ward secret get NAME [--out FILE] COMMON\n"
-		"       ward secret rotate NAME COMMON\n"
-		"COMMON: --coordinator URL --user NAME --key FILE [--pin-file FILE]\n"
-		"\n"
-		"set     upload a user-defined secret (type \"user\" in the manifest)\n"
-		"get     fetch a secret, encrypted to the user's key (JWE ECDH-ES+A256KW)\n"
-		"        and decrypted here; prints its JSON (or writes it to --out)\n"
-		"rotate  generate a new value for a generated secret\n"
-		"The user's role must allow set_secret / read_secret for the secret.\n");
+	fprintf(out, "Usage: ward secret set NAME (--value-file FILE | --value HEX) COMMON\n"
+		     "       ward secret get NAME [--out FILE] COMMON\n"
+		     "       ward secret rotate NAME COMMON\n"
+		     "COMMON: --coordinator URL --user NAME --key FILE [--pin-file FILE]\n"
+		     "\n"
+		     "set     upload a user-defined secret (type \"user\" in the manifest)\n"
+		     "get     fetch a secret, encrypted to the user's key (JWE ECDH-ES+A256KW)\n"
+		     "        and decrypted here; prints its JSON (or writes it to --out)\n"
+		     "rotate  generate a new value for a generated secret\n"
+		     "The user's role must allow set_secret / read_secret for the secret.\n");
 }
 
 static int run(int argc, char **argv)
@@ -55,7 +54,8 @@ static int run(int argc, char **argv)
 		WARD_AUTOFREE char *b64 = NULL;
 
 		if (!!o.value == !!o.value_file)
-			return cli_usage("secret", "set needs one of --value HEX, --value-file FILE");
+			return cli_usage("secret",
+					 "set needs one of --value HEX, --value-file FILE");
 		r = o.value ? ward_hex_decode(o.value, strlen(o.value), &value, &vsize, &err)
 			    : ward_file_read(o.value_file, 1 << 20, &value, &vsize, &err);
 		if (r < 0)
@@ -68,7 +68,8 @@ static int run(int argc, char **argv)
 		ward_wipe(value, vsize);
 	} else if (strcmp(verb, "get") == 0 || strcmp(verb, "rotate") == 0) {
 		p = json_pack("{s:s, s:s}", "op",
-			      strcmp(verb, "get") == 0 ? "secret.get" : "secret.rotate", "name", name);
+			      strcmp(verb, "get") == 0 ? "secret.get" : "secret.rotate", "name",
+			      name);
 	} else {
 		return cli_usage("secret", "unknown subcommand '%s'", verb);
 	}
@@ -97,9 +98,9 @@ static int run(int argc, char **argv)
 			r = ward_file_write_atomic(o.out, plain->data, plain->size, 0600, &err);
 		else
 			r = fwrite(plain->data, 1, plain->size, stdout) == plain->size &&
-					    fputc('\n', stdout) != EOF
-				    ? 0
-				    : ward_err_set(&err, -EIO, "writing stdout");
+				    fputc('\n', stdout) != EOF
+				? 0
+				: ward_err_set(&err, -EIO, "writing stdout");
 		if (r < 0)
 			return cli_fail("secret", &err);
 		return WARD_EXIT_OK;

@@ -20,19 +20,20 @@
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: ward verify --coordinator URL --reference FILE [--pin-file FILE]\n"
-		"\n"
-		"Ask the coordinator for evidence binding a fresh nonce, its TLS public key,\n"
-		"its manifest hash and its audit-log head; verify it against the reference\n"
-		"(TEE, accepted measurements, minimum TCB, debug); on success pin its\n"
-		"certificate for later commands and print the manifest hash. Any mismatch\n"
-		"is refused loudly (exit 1) and nothing is pinned.\n"
-		"\n"
-		"The reference is a JSON package policy as in the manifest, plus the\n"
-		"trust anchor: {\"tees\": [\"sim\"], \"measurements\": {\"sim\": [HEX]},\n"
-		"\"debug\": false, \"min_tcb\": {...}, \"sim_ark\": \"ark.pem\" | \"snp_ark\": ...}.\n"
-		"Paths in it are relative to the reference file.\n");
+	fprintf(
+	    out,
+	    "Usage: ward verify --coordinator URL --reference FILE [--pin-file FILE]\n"
+	    "\n"
+	    "Ask the coordinator for evidence binding a fresh nonce, its TLS public key,\n"
+	    "its manifest hash and its audit-log head; verify it against the reference\n"
+	    "(TEE, accepted measurements, minimum TCB, debug); on success pin its\n"
+	    "certificate for later commands and print the manifest hash. Any mismatch\n"
+	    "is refused loudly (exit 1) and nothing is pinned.\n"
+	    "\n"
+	    "The reference is a JSON package policy as in the manifest, plus the\n"
+	    "trust anchor: {\"tees\": [\"sim\"], \"measurements\": {\"sim\": [HEX]},\n"
+	    "\"debug\": false, \"min_tcb\": {...}, \"sim_ark\": \"ark.pem\" | \"snp_ark\": ...}.\n"
+	    "Paths in it are relative to the reference file.\n");
 }
 
 static int mkdir_parents(const char *path)
@@ -71,7 +72,8 @@ static int load_reference(const char *path, struct ward_manifest **ret_pkg_manif
 		return ward_err_prefix(err, "reference '%s'", path);
 	if (!!sim_ark == !!snp_ark)
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "reference '%s': give exactly one of sim_ark and snp_ark", path);
+				    "reference '%s': give exactly one of sim_ark and snp_ark",
+				    path);
 	ark = sim_ark ? sim_ark : snp_ark;
 	dir = strdup(path);
 	if (!dir)
@@ -115,11 +117,11 @@ static int refuse(const char *what, const struct ward_err *err)
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"coordinator", required_argument, NULL, 'c'},
-		{"reference", required_argument, NULL, 'r'},
-		{"pin-file", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	    {"coordinator", required_argument, NULL, 'c'},
+	    {"reference", required_argument, NULL, 'r'},
+	    {"pin-file", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
 	const char *url = getenv(COORD_URL_ENV), *ref_path = NULL, *pin_file = NULL;
@@ -230,8 +232,8 @@ static int run(int argc, char **argv)
 	if (r >= 0)
 		r = ward_hash(WARD_HASH_SHA256, spki, spki_size, spki_hash, &err);
 	if (r >= 0)
-		r = ward_coord_evidence_report_data(nonce, sizeof(nonce), spki_hash, mhash, head, rd,
-						    &err);
+		r = ward_coord_evidence_report_data(nonce, sizeof(nonce), spki_hash, mhash, head,
+						    rd, &err);
 	if (r >= 0)
 		r = ward_coord_snp_verifier_new(ark, sim, &verifier, &err);
 	if (r < 0)
@@ -258,7 +260,8 @@ static int run(int argc, char **argv)
 	if (r < 0)
 		return cli_fail("verify", &err);
 	if (claims.insecure)
-		fprintf(stderr, "ward verify: WARNING: the coordinator runs on the INSECURE sim TEE\n");
+		fprintf(stderr,
+			"ward verify: WARNING: the coordinator runs on the INSECURE sim TEE\n");
 	printf("coordinator %s verified (tee %s)\n", url, tee_name);
 	printf("manifest: %s (seq %lld)\n", mh ? mh : "none", (long long)mseq);
 	printf("audit head: %s (seq %lld)\n", head_hex, (long long)aseq);
@@ -267,4 +270,4 @@ static int run(int argc, char **argv)
 }
 
 const struct ward_cmd cmd_verify = {
-	"verify", "verify a coordinator's own attestation and pin its certificate", run, help};
+    "verify", "verify a coordinator's own attestation and pin its certificate", run, help};

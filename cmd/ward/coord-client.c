@@ -156,17 +156,17 @@ int coord_cli_parse(const char *cmd, int argc, char **argv, struct coord_cli *o,
 		    void (*help)(FILE *out), bool *ret_exit, int *ret_code)
 {
 	static const struct option opts[] = {
-		{"coordinator", required_argument, NULL, 'c'},
-		{"pin-file", required_argument, NULL, 'p'},
-		{"user", required_argument, NULL, 'u'},
-		{"key", required_argument, NULL, 'k'},
-		{"json", no_argument, NULL, 'j'},
-		{"out", required_argument, NULL, 'o'},
-		{"value", required_argument, NULL, 'v'},
-		{"value-file", required_argument, NULL, 'f'},
-		{"seq", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	    {"coordinator", required_argument, NULL, 'c'},
+	    {"pin-file", required_argument, NULL, 'p'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"value", required_argument, NULL, 'v'},
+	    {"value-file", required_argument, NULL, 'f'},
+	    {"seq", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	int c;
 
@@ -244,7 +244,8 @@ int coord_cli_log(const char *cmd, const struct coord_cli *o)
 	entries = json_object_get(body, "entries");
 	r = ward_audit_verify(entries, head, &count, &err);
 	if (r < 0) {
-		fprintf(stderr, "ward %s: REFUSED: the audit log does not verify: %s\n", cmd, err.msg);
+		fprintf(stderr, "ward %s: REFUSED: the audit log does not verify: %s\n", cmd,
+			err.msg);
 		return WARD_EXIT_FAILURE;
 	}
 	ward_hex_encode(head, 32, head_hex);
@@ -261,7 +262,7 @@ int coord_cli_log(const char *cmd, const struct coord_cli *o)
 			char ts[WARD_RFC3339_SIZE];
 
 			ward_time_format_rfc3339(
-				(time_t)json_integer_value(json_object_get(e, "time")), ts);
+			    (time_t)json_integer_value(json_object_get(e, "time")), ts);
 			(void)ward_json_dump(json_object_get(e, "detail"), &detail, NULL);
 			printf("%6" PRId64 " %s %-18s %-22s %s\n",
 			       (int64_t)json_integer_value(json_object_get(e, "seq")), ts,

@@ -39,7 +39,7 @@ struct coord_cli {
 	const char *pin_file; /* --pin-file */
 	const char *user;     /* --user */
 	const char *key;      /* --key */
-	bool json;            /* --json */
+	bool json;	      /* --json */
 	const char *out;      /* --out */
 	const char *value;    /* --value (hex) */
 	const char *value_file;

@@ -95,7 +95,8 @@ int coord_tee_setup(struct coord_tee_setup *s, const char *tee, const char *sim_
 			/* What a real TEE would measure: this binary. */
 			r = ward_file_read("/proc/self/exe", EXE_MAX, &exe, &size, err);
 			if (r >= 0)
-				r = ward_hash(WARD_HASH_SHA384, exe, size, s->launch.measurement, err);
+				r = ward_hash(WARD_HASH_SHA384, exe, size, s->launch.measurement,
+					      err);
 			if (r < 0)
 				return r;
 		}
@@ -104,14 +105,18 @@ int coord_tee_setup(struct coord_tee_setup *s, const char *tee, const char *sim_
 		if (r < 0)
 			return r;
 		ward_warn("coordinator runs on the INSECURE sim TEE (state %s)", sim_state);
-		s->tee = (struct ward_coord_tee){.type = WARD_TEE_SIM, .evidence = sim_evidence,
-						 .sealing_key = sim_sealing_key, .ctx = s};
+		s->tee = (struct ward_coord_tee){.type = WARD_TEE_SIM,
+						 .evidence = sim_evidence,
+						 .sealing_key = sim_sealing_key,
+						 .ctx = s};
 		return 0;
 	}
 	if (strcmp(tee, "snp") == 0) {
 		s->tee_opts.tee = WARD_TEE_SNP;
-		s->tee = (struct ward_coord_tee){.type = WARD_TEE_SNP, .evidence = snp_evidence,
-						 .sealing_key = snp_sealing_key, .ctx = s};
+		s->tee = (struct ward_coord_tee){.type = WARD_TEE_SNP,
+						 .evidence = snp_evidence,
+						 .sealing_key = snp_sealing_key,
+						 .ctx = s};
 		return 0;
 	}
 	return ward_err_set(err, -WARD_E_USAGE, "--tee: expected sim, snp or auto (tdx: not yet)");

@@ -36,10 +36,10 @@ static inline void ward_ca_freep(struct ward_ca **ca)
 }
 
 struct ward_ca_leaf {
-	const char *subject;        /* "CN=...,O=..." */
-	const char *const *dns;     /* subjectAltName DNS names */
+	const char *subject;	/* "CN=...,O=..." */
+	const char *const *dns; /* subjectAltName DNS names */
 	size_t dns_count;
-	const char *const *ips;     /* subjectAltName IPs (text) */
+	const char *const *ips; /* subjectAltName IPs (text) */
 	size_t ip_count;
 	time_t not_before, not_after;
 	bool client_auth; /* add clientAuth to the serverAuth EKU */

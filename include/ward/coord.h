@@ -40,7 +40,7 @@ struct ward_coord_claims {
 	bool debug;
 	bool has_tcb;
 	uint8_t tcb[4]; /* SNP reported TCB: bootloader, tee, snp, microcode */
-	bool insecure; /* the sim TEE: accepted only because the manifest lists "sim" */
+	bool insecure;	/* the sim TEE: accepted only because the manifest lists "sim" */
 };
 struct ward_coord_verifier {
 	/* Check that evidence is authentic for tee (signature, chain to the
@@ -55,8 +55,7 @@ struct ward_coord_verifier {
  * answers only for WARD_TEE_SIM (and marks claims insecure). ark is
  * referenced. Evidence JSON: {"report": b64url, "cert_table": b64url}. */
 WARD_PUBLIC int ward_coord_snp_verifier_new(const struct ward_x509 *ark, bool sim,
-					    struct ward_coord_verifier **ret,
-					    struct ward_err *err);
+					    struct ward_coord_verifier **ret, struct ward_err *err);
 WARD_PUBLIC struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward_coord_verifier *v);
 
 /* Policy: does pkg accept claims? On refusal err says why. */
@@ -81,12 +80,12 @@ WARD_PUBLIC int ward_coord_evidence_report_data(const uint8_t *nonce, size_t non
 /* Append one record in the caller's transaction: hash = SHA-256(prev_hash
  * || canonical JSON {"detail","kind","seq","subject","time"}). */
 WARD_PUBLIC int ward_audit_append(struct ward_store *st, int64_t now, const char *kind,
-				  const char *subject, const json_t *detail,
-				  uint8_t ret_head[32], struct ward_err *err);
+				  const char *subject, const json_t *detail, uint8_t ret_head[32],
+				  struct ward_err *err);
 /* Verify a chain as served by GET/POST log (array of records with hex
  * prev_hash/hash, from seq 1). *ret_head gets the last hash. */
-WARD_PUBLIC int ward_audit_verify(const json_t *entries, uint8_t ret_head[32],
-				  uint64_t *ret_count, struct ward_err *err);
+WARD_PUBLIC int ward_audit_verify(const json_t *entries, uint8_t ret_head[32], uint64_t *ret_count,
+				  struct ward_err *err);
 /* One record as JSON (new reference). */
 WARD_PUBLIC int ward_audit_row_json(const struct ward_store_audit_row *row, json_t **ret,
 				    struct ward_err *err);
@@ -95,13 +94,13 @@ WARD_PUBLIC int ward_audit_row_json(const struct ward_store_audit_row *row, json
 struct ward_coord_opts {
 	const char *state_dir;
 	const char *listen_addr;
-	uint16_t listen_port; /* 0: any (see ward_coord_port) */
+	uint16_t listen_port;	  /* 0: any (see ward_coord_port) */
 	const char *metrics_addr; /* NULL: no metrics listener */
 	uint16_t metrics_port;
-	const struct ward_coord_tee *tee;           /* borrowed */
+	const struct ward_coord_tee *tee;	    /* borrowed */
 	const struct ward_coord_verifier *verifier; /* borrowed */
-	int64_t token_ttl;   /* seconds, default 300 */
-	int64_t session_ttl; /* seconds, default 300 */
+	int64_t token_ttl;			    /* seconds, default 300 */
+	int64_t session_ttl;			    /* seconds, default 300 */
 };
 
 struct ward_coord;
@@ -136,11 +135,11 @@ WARD_PUBLIC int ward_kbs_parse_request(const void *buf, size_t size, enum ward_t
  * {"runtime-data": {"nonce", "tee-pubkey"}, "tee-evidence"}; evidence given
  * as a JSON string is parsed. Pointers borrow from root. */
 struct ward_kbs_attestation {
-	json_t *root;              /* owned */
-	json_t *evidence_owned;    /* owned when the evidence came as a string */
-	const json_t *tee_pubkey;  /* JWK object */
-	const json_t *evidence;    /* object */
-	const char *nonce;         /* runtime-data nonce, or NULL */
+	json_t *root;		  /* owned */
+	json_t *evidence_owned;	  /* owned when the evidence came as a string */
+	const json_t *tee_pubkey; /* JWK object */
+	const json_t *evidence;	  /* object */
+	const char *nonce;	  /* runtime-data nonce, or NULL */
 };
 WARD_PUBLIC int ward_kbs_parse_attestation(const void *buf, size_t size,
 					   struct ward_kbs_attestation *ret, struct ward_err *err);

@@ -88,10 +88,9 @@ static inline void ward_http_client_freep(struct ward_http_client **c)
 /* Send one request (path includes any query) with extra headers (NULL-
  * terminated name, value pairs, may be NULL) and body (may be NULL/0).
  * Any HTTP status is a success here; resp->status tells. */
-WARD_PUBLIC int ward_http_request(struct ward_http_client *c, const char *method,
-				  const char *path, const char *const *headers, const void *body,
-				  size_t size, struct ward_http_response *ret,
-				  struct ward_err *err);
+WARD_PUBLIC int ward_http_request(struct ward_http_client *c, const char *method, const char *path,
+				  const char *const *headers, const void *body, size_t size,
+				  struct ward_http_response *ret, struct ward_err *err);
 /* The server's TLS certificate (connecting first if needed; new reference). */
 WARD_PUBLIC int ward_http_client_peer_cert(struct ward_http_client *c, struct ward_x509 **ret,
 					   struct ward_err *err);

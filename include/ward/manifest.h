@@ -27,10 +27,10 @@ enum ward_secret_type {
 	WARD_SECRET_SYMMETRIC, /* random bytes ("size" bytes, default 32) */
 	WARD_SECRET_EC_P256,
 	WARD_SECRET_EC_P384,
-	WARD_SECRET_RSA,       /* "size" bits, default 3072 */
-	WARD_SECRET_CERT,      /* P-256 key + leaf from the coordinator CA */
-	WARD_SECRET_PASSWORD,  /* "size" random characters, default 24 */
-	WARD_SECRET_USER,      /* uploaded later with `ward secret set` */
+	WARD_SECRET_RSA,      /* "size" bits, default 3072 */
+	WARD_SECRET_CERT,     /* P-256 key + leaf from the coordinator CA */
+	WARD_SECRET_PASSWORD, /* "size" random characters, default 24 */
+	WARD_SECRET_USER,     /* uploaded later with `ward secret set` */
 };
 WARD_PUBLIC const char *ward_secret_type_name(enum ward_secret_type t);
 
@@ -50,12 +50,12 @@ struct ward_manifest_measurement {
 
 struct ward_manifest_package {
 	const char *name;
-	unsigned tee_mask; /* 1u << enum ward_tee_type */
+	unsigned tee_mask;				/* 1u << enum ward_tee_type */
 	struct ward_manifest_measurement *measurements; /* owned */
 	size_t measurement_count;
 	bool has_min_tcb;
-	uint8_t min_tcb[4]; /* SNP: bootloader, tee, snp, microcode */
-	bool debug;         /* debug TEEs accepted (insecure) */
+	uint8_t min_tcb[4];	     /* SNP: bootloader, tee, snp, microcode */
+	bool debug;		     /* debug TEEs accepted (insecure) */
 	const json_t *image_digests; /* array of "sha256:<hex>" (borrowed) */
 };
 
@@ -63,17 +63,17 @@ struct ward_manifest_workload {
 	const char *name;
 	const struct ward_manifest_package *package; /* borrowed */
 	const json_t *argv, *env, *files, *volumes;  /* borrowed; may be NULL */
-	const json_t *dns, *ips;                      /* leaf certificate SANs */
-	int64_t max_instances;                        /* 0: unlimited */
+	const json_t *dns, *ips;		     /* leaf certificate SANs */
+	int64_t max_instances;			     /* 0: unlimited */
 };
 
 struct ward_manifest_secret {
 	const char *name;
 	enum ward_secret_type type;
 	int64_t size;
-	const char *resource;      /* KBS path "<repo>/<type>/<tag>" or NULL */
-	const json_t *packages;    /* who may fetch it as a KBS resource (array) */
-	const char *cert_subject;  /* CERT */
+	const char *resource;	  /* KBS path "<repo>/<type>/<tag>" or NULL */
+	const json_t *packages;	  /* who may fetch it as a KBS resource (array) */
+	const char *cert_subject; /* CERT */
 	const json_t *cert_dns, *cert_ips;
 	int64_t cert_validity_days;
 };
@@ -91,7 +91,7 @@ struct ward_manifest_recovery_key {
 };
 
 struct ward_manifest {
-	json_t *root; /* owned: the manifest JSON everything else borrows from */
+	json_t *root;	  /* owned: the manifest JSON everything else borrows from */
 	uint8_t hash[32]; /* SHA-256 of the canonical JSON */
 	char hash_hex[65];
 	struct ward_manifest_package *packages;
@@ -119,12 +119,12 @@ static inline void ward_manifest_freep(struct ward_manifest **m)
 WARD_PUBLIC int ward_manifest_canonical(const struct ward_manifest *m, char **ret,
 					struct ward_err *err);
 
-WARD_PUBLIC const struct ward_manifest_package *
-ward_manifest_package(const struct ward_manifest *m, const char *name);
+WARD_PUBLIC const struct ward_manifest_package *ward_manifest_package(const struct ward_manifest *m,
+								      const char *name);
 WARD_PUBLIC const struct ward_manifest_workload *
 ward_manifest_workload(const struct ward_manifest *m, const char *name);
-WARD_PUBLIC const struct ward_manifest_secret *
-ward_manifest_secret(const struct ward_manifest *m, const char *name);
+WARD_PUBLIC const struct ward_manifest_secret *ward_manifest_secret(const struct ward_manifest *m,
+								    const char *name);
 WARD_PUBLIC const struct ward_manifest_user *ward_manifest_user(const struct ward_manifest *m,
 								const char *name);
 /* The secret a KBS resource path names, or NULL. */

@@ -64,11 +64,11 @@ WARD_PUBLIC int ward_store_list(struct ward_store *st, const char *ns, ward_stor
 
 /* One audit record. Strings are borrowed. */
 struct ward_store_audit_row {
-	uint64_t seq;          /* 1, 2, ... without gaps */
-	int64_t time;          /* Unix seconds */
-	const char *kind;      /* "manifest.set", "attest.accepted", ... */
-	const char *subject;   /* who or what */
-	const char *detail;    /* canonical JSON text */
+	uint64_t seq;	     /* 1, 2, ... without gaps */
+	int64_t time;	     /* Unix seconds */
+	const char *kind;    /* "manifest.set", "attest.accepted", ... */
+	const char *subject; /* who or what */
+	const char *detail;  /* canonical JSON text */
 	uint8_t prev_hash[WARD_STORE_HASH_SIZE];
 	uint8_t hash[WARD_STORE_HASH_SIZE];
 };

@@ -14,7 +14,7 @@
 #define CA_EXPORT_MAX (64u << 10)
 
 struct ward_ca {
-	struct ward_pkey *root_key, *int_key; /* owned */
+	struct ward_pkey *root_key, *int_key;  /* owned */
 	struct ward_x509 *root, *intermediate; /* owned */
 };
 
@@ -34,10 +34,12 @@ int ward_ca_create(const char *name, time_t now, struct ward_ca **ret, struct wa
 {
 	WARD_CLEANUP(ward_ca_freep) struct ward_ca *ca = NULL;
 	char root_subject[192], int_subject[192];
-	struct ward_x509_template root = {
-		.subject = root_subject, .not_before = now - 3600, .not_after = now + ROOT_LIFETIME,
-		.ca = true, .path_len = 1,
-		.key_usage = WARD_KU_KEY_CERT_SIGN | WARD_KU_CRL_SIGN};
+	struct ward_x509_template root = {.subject = root_subject,
+					  .not_before = now - 3600,
+					  .not_after = now + ROOT_LIFETIME,
+					  .ca = true,
+					  .path_len = 1,
+					  .key_usage = WARD_KU_KEY_CERT_SIGN | WARD_KU_CRL_SIGN};
 	struct ward_x509_template inter = root;
 	int r;
 
@@ -121,7 +123,8 @@ static int load_pair(const json_t *j, const char *key_name, const char *cert_nam
 	if (r < 0)
 		return r;
 	if (!ward_pkey_is_private(key) || !ward_pkey_public_eq(key, pub))
-		return ward_err_set(err, -WARD_E_VERIFY, "%s does not match %s", key_name, cert_name);
+		return ward_err_set(err, -WARD_E_VERIFY, "%s does not match %s", key_name,
+				    cert_name);
 	*ret_key = WARD_TAKE_PTR(key);
 	*ret_cert = WARD_TAKE_PTR(cert);
 	return 0;
@@ -156,23 +159,24 @@ int ward_ca_issue(const struct ward_ca *ca, const struct ward_pkey *subject_key,
 {
 	time_t int_nb, int_na;
 	struct ward_x509_template t = {
-		.subject = leaf->subject,
-		.not_before = leaf->not_before,
-		.not_after = leaf->not_after,
-		.path_len = -1,
-		.key_usage = WARD_KU_DIGITAL_SIGNATURE |
-			     (ward_pkey_type(subject_key) == WARD_KEY_RSA ? WARD_KU_KEY_ENCIPHERMENT
-									  : WARD_KU_KEY_AGREEMENT),
-		.ext_key_usage = WARD_EKU_SERVER_AUTH | (leaf->client_auth ? WARD_EKU_CLIENT_AUTH : 0),
-		.dns_names = leaf->dns,
-		.dns_count = leaf->dns_count,
-		.ip_addresses = leaf->ips,
-		.ip_count = leaf->ip_count,
+	    .subject = leaf->subject,
+	    .not_before = leaf->not_before,
+	    .not_after = leaf->not_after,
+	    .path_len = -1,
+	    .key_usage = WARD_KU_DIGITAL_SIGNATURE |
+			 (ward_pkey_type(subject_key) == WARD_KEY_RSA ? WARD_KU_KEY_ENCIPHERMENT
+								      : WARD_KU_KEY_AGREEMENT),
+	    .ext_key_usage = WARD_EKU_SERVER_AUTH | (leaf->client_auth ? WARD_EKU_CLIENT_AUTH : 0),
+	    .dns_names = leaf->dns,
+	    .dns_count = leaf->dns_count,
+	    .ip_addresses = leaf->ips,
+	    .ip_count = leaf->ip_count,
 	};
 	int r;
 
 	if (leaf->dns_count + leaf->ip_count > WARD_CA_SANS_MAX)
-		return ward_err_set(err, -WARD_E_TOO_BIG, "ca: more than %d SANs", WARD_CA_SANS_MAX);
+		return ward_err_set(err, -WARD_E_TOO_BIG, "ca: more than %d SANs",
+				    WARD_CA_SANS_MAX);
 	if (leaf->not_after <= leaf->not_before)
 		return ward_err_set(err, -WARD_E_USAGE, "ca: leaf validity is empty");
 	r = ward_x509_validity(ca->intermediate, &int_nb, &int_na, err);

@@ -15,9 +15,13 @@ WARD_TEST(issue_verify_export_import)
 	WARD_AUTOFREE char *bundle = NULL, *cn = NULL;
 	struct ward_err err = WARD_ERR_INIT;
 	time_t now = time(NULL);
-	struct ward_ca_leaf l = {.subject = "CN=web,O=Ward", .dns = (const char *const[]){"web.local"},
-				 .dns_count = 1, .ips = (const char *const[]){"10.0.0.1"},
-				 .ip_count = 1, .not_before = now - 60, .not_after = now + 86400};
+	struct ward_ca_leaf l = {.subject = "CN=web,O=Ward",
+				 .dns = (const char *const[]){"web.local"},
+				 .dns_count = 1,
+				 .ips = (const char *const[]){"10.0.0.1"},
+				 .ip_count = 1,
+				 .not_before = now - 60,
+				 .not_after = now + 86400};
 	struct ward_x509_verify_opts opts = {.at = now};
 	struct ward_x509 *inter, *root;
 

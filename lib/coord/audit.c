@@ -66,8 +66,7 @@ int ward_audit_append(struct ward_store *st, int64_t now, const char *kind, cons
 	return 0;
 }
 
-int ward_audit_row_json(const struct ward_store_audit_row *row, json_t **ret,
-			struct ward_err *err)
+int ward_audit_row_json(const struct ward_store_audit_row *row, json_t **ret, struct ward_err *err)
 {
 	WARD_AUTOJSON json_t *detail = NULL;
 	char prev[65], hash[65];
@@ -100,7 +99,7 @@ int ward_audit_verify(const json_t *entries, uint8_t ret_head[32], uint64_t *ret
 		return ward_err_set(err, -WARD_E_MALFORMED, "audit log: expected an array");
 	json_array_foreach((json_t *)entries, i, e)
 	{
-		static const char *const keys[] = {"seq",    "time",      "kind", "subject",
+		static const char *const keys[] = {"seq",    "time",	  "kind", "subject",
 						   "detail", "prev_hash", "hash", NULL};
 		char path[32];
 		const char *kind, *subject;
@@ -125,11 +124,13 @@ int ward_audit_verify(const json_t *entries, uint8_t ret_head[32], uint64_t *ret
 			return ward_err_prefix(err, "audit log");
 		if ((uint64_t)seq != i + 1)
 			return ward_err_set(err, -WARD_E_VERIFY,
-					    "audit log: record %zu has seq %" PRId64 " (gap or reorder)",
+					    "audit log: record %zu has seq %" PRId64
+					    " (gap or reorder)",
 					    i + 1, seq);
 		if (!ward_ct_eq(want, prev, 32))
 			return ward_err_set(err, -WARD_E_VERIFY,
-					    "audit log: record %" PRId64 " does not chain to the previous one",
+					    "audit log: record %" PRId64
+					    " does not chain to the previous one",
 					    seq);
 		r = ward_json_get_hex_fixed(e, path, "hash", true, want, 32, err);
 		if (r >= 0)
@@ -137,9 +138,9 @@ int ward_audit_verify(const json_t *entries, uint8_t ret_head[32], uint64_t *ret
 		if (r < 0)
 			return ward_err_prefix(err, "audit log");
 		if (!ward_ct_eq(want, got, 32))
-			return ward_err_set(err, -WARD_E_VERIFY,
-					    "audit log: record %" PRId64 " was altered (hash mismatch)",
-					    seq);
+			return ward_err_set(
+			    err, -WARD_E_VERIFY,
+			    "audit log: record %" PRId64 " was altered (hash mismatch)", seq);
 		memcpy(prev, got, 32);
 	}
 	memcpy(ret_head, prev, 32);

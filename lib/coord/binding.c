@@ -27,8 +27,8 @@ int ward_kbs_report_data(const char *nonce, const json_t *tee_pubkey,
 
 int ward_coord_evidence_report_data(const uint8_t *nonce, size_t nonce_size,
 				    const uint8_t spki_hash[32], const uint8_t manifest_hash[32],
-				    const uint8_t audit_head[32], uint8_t out[WARD_REPORT_DATA_SIZE],
-				    struct ward_err *err)
+				    const uint8_t audit_head[32],
+				    uint8_t out[WARD_REPORT_DATA_SIZE], struct ward_err *err)
 {
 	static const char label[] = "ward-coordinator-v1";
 	WARD_CLEANUP(ward_hash_freep) struct ward_hash *h = NULL;

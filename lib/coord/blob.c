@@ -17,8 +17,8 @@ int coord_blob_seal(const uint8_t key[32], const char *aad, const void *pt, size
 	 * blobs stays far below the 2^32 random-IV bound. */
 	r = ward_random(out, 12, err);
 	if (r >= 0)
-		r = ward_aes256gcm_seal(key, out, 12, aad, strlen(aad), pt, size, out + 28, out + 12,
-					err);
+		r = ward_aes256gcm_seal(key, out, 12, aad, strlen(aad), pt, size, out + 28,
+					out + 12, err);
 	if (r < 0) {
 		free(out);
 		return r;

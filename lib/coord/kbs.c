@@ -17,8 +17,8 @@ int ward_kbs_parse_request(const void *buf, size_t size, enum ward_tee_type *ret
 	static const struct {
 		const char *name;
 		enum ward_tee_type tee;
-	} map[] = {{"snp", WARD_TEE_SNP},     {"amd-sev-snp", WARD_TEE_SNP}, {"sim", WARD_TEE_SIM},
-		   {"tdx", WARD_TEE_TDX},     {"intel-tdx", WARD_TEE_TDX},   {"sgx", WARD_TEE_SGX},
+	} map[] = {{"snp", WARD_TEE_SNP},      {"amd-sev-snp", WARD_TEE_SNP}, {"sim", WARD_TEE_SIM},
+		   {"tdx", WARD_TEE_TDX},      {"intel-tdx", WARD_TEE_TDX},   {"sgx", WARD_TEE_SGX},
 		   {"intel-sgx", WARD_TEE_SGX}};
 	WARD_AUTOJSON json_t *j = NULL;
 	const char *version, *tee;

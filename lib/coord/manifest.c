@@ -14,10 +14,10 @@
 #define P_MAX 200
 
 static const char *const SECRET_TYPES[] = {
-	[WARD_SECRET_SYMMETRIC] = "symmetric", [WARD_SECRET_EC_P256] = "ec-p256",
-	[WARD_SECRET_EC_P384] = "ec-p384",     [WARD_SECRET_RSA] = "rsa",
-	[WARD_SECRET_CERT] = "cert",           [WARD_SECRET_PASSWORD] = "password",
-	[WARD_SECRET_USER] = "user",
+    [WARD_SECRET_SYMMETRIC] = "symmetric", [WARD_SECRET_EC_P256] = "ec-p256",
+    [WARD_SECRET_EC_P384] = "ec-p384",	   [WARD_SECRET_RSA] = "rsa",
+    [WARD_SECRET_CERT] = "cert",	   [WARD_SECRET_PASSWORD] = "password",
+    [WARD_SECRET_USER] = "user",
 };
 
 const char *ward_secret_type_name(enum ward_secret_type t)
@@ -127,10 +127,10 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 	{
 		if (!json_is_string(v))
 			return ward_err_set(
-				err, -WARD_E_MALFORMED, "%s: expected string, got %s",
-				ward_json_path_index(ip, sizeof(ip),
-						     ward_json_path_key(p, sizeof(p), path, key), i),
-				ward_json_type_name(v));
+			    err, -WARD_E_MALFORMED, "%s: expected string, got %s",
+			    ward_json_path_index(ip, sizeof(ip),
+						 ward_json_path_key(p, sizeof(p), path, key), i),
+			    ward_json_type_name(v));
 	}
 	*ret = a;
 	return 0;
@@ -139,8 +139,8 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 static int parse_package(struct ward_manifest *m, const char *name, json_t *v, size_t idx,
 			 const char *path, struct ward_err *err)
 {
-	static const char *const keys[] = {"image_digests", "tees", "measurements", "min_tcb",
-					   "debug", NULL};
+	static const char *const keys[] = {"image_digests", "tees",  "measurements",
+					   "min_tcb",	    "debug", NULL};
 	struct ward_manifest_package *pkg = &m->packages[idx];
 	char p[P_MAX], ip[P_MAX];
 	json_t *tees = NULL, *meas = NULL, *tcb = NULL, *e;
@@ -171,11 +171,10 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 		if (!ward_startswith(d, "sha256:") ||
 		    ward_hex_decode_fixed(d + 7, strlen(d + 7), raw, 32, NULL) < 0)
 			return ward_err_set(
-				err, -WARD_E_MALFORMED, "%s: expected \"sha256:<64 hex>\"",
-				ward_json_path_index(ip, sizeof(ip),
-						     ward_json_path_key(p, sizeof(p), path,
-									"image_digests"),
-						     i));
+			    err, -WARD_E_MALFORMED, "%s: expected \"sha256:<64 hex>\"",
+			    ward_json_path_index(
+				ip, sizeof(ip),
+				ward_json_path_key(p, sizeof(p), path, "image_digests"), i));
 	}
 	ward_json_path_key(p, sizeof(p), path, "tees");
 	if (json_array_size(tees) == 0)
@@ -185,9 +184,10 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 		enum ward_tee_type t;
 
 		if (!json_is_string(e) || ward_tee_parse(json_string_value(e), &t) < 0)
-			return ward_err_set(err, -WARD_E_MALFORMED,
-					    "%s: expected one of \"sim\", \"snp\", \"tdx\", \"sgx\"",
-					    ward_json_path_index(ip, sizeof(ip), p, i));
+			return ward_err_set(
+			    err, -WARD_E_MALFORMED,
+			    "%s: expected one of \"sim\", \"snp\", \"tdx\", \"sgx\"",
+			    ward_json_path_index(ip, sizeof(ip), p, i));
 		pkg->tee_mask |= 1u << t;
 	}
 	ward_json_path_key(p, sizeof(p), path, "measurements");
@@ -219,17 +219,16 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 		json_array_foreach(e, j, x)
 		{
 			struct ward_manifest_measurement *mm =
-				&pkg->measurements[pkg->measurement_count];
+			    &pkg->measurements[pkg->measurement_count];
 			const char *hex = json_string_value(x);
-			size_t want = (t == WARD_TEE_SIM || t == WARD_TEE_SNP || t == WARD_TEE_TDX)
-					      ? 48
-					      : 32;
+			size_t want =
+			    (t == WARD_TEE_SIM || t == WARD_TEE_SNP || t == WARD_TEE_TDX) ? 48 : 32;
 
-			if (!hex || ward_hex_decode_fixed(hex, strlen(hex), mm->value, want, NULL) < 0)
-				return ward_err_set(err, -WARD_E_MALFORMED,
-						    "%s: expected %zu hex digits",
-						    ward_json_path_index(ip, sizeof(ip), mp, j),
-						    want * 2);
+			if (!hex ||
+			    ward_hex_decode_fixed(hex, strlen(hex), mm->value, want, NULL) < 0)
+				return ward_err_set(
+				    err, -WARD_E_MALFORMED, "%s: expected %zu hex digits",
+				    ward_json_path_index(ip, sizeof(ip), mp, j), want * 2);
 			mm->tee = t;
 			mm->size = want;
 			pkg->measurement_count++;
@@ -301,8 +300,10 @@ static int parse_secret(struct ward_manifest *m, const char *name, json_t *v, si
 		s->size = 3072;
 		r = ward_json_get_int(v, path, "size", false, 2048, 4096, &s->size, err);
 		if (r >= 0 && s->size % 1024)
-			r = ward_err_set(err, -WARD_E_MALFORMED, "%s.size: RSA size must be 2048, "
-								 "3072 or 4096", path);
+			r = ward_err_set(err, -WARD_E_MALFORMED,
+					 "%s.size: RSA size must be 2048, "
+					 "3072 or 4096",
+					 path);
 		break;
 	case WARD_SECRET_PASSWORD:
 		s->size = 24;
@@ -371,8 +372,8 @@ static int parse_secret(struct ward_manifest *m, const char *name, json_t *v, si
 static int parse_workload(struct ward_manifest *m, const char *name, json_t *v, size_t idx,
 			  const char *path, struct ward_err *err)
 {
-	static const char *const keys[] = {"package", "argv", "env", "files", "volumes",
-					   "max_instances", "dns", "ips", NULL};
+	static const char *const keys[] = {"package",	    "argv", "env", "files", "volumes",
+					   "max_instances", "dns",  "ips", NULL};
 	struct ward_manifest_workload *w = &m->workloads[idx];
 	const char *pkg, *key;
 	json_t *obj = NULL, *x;
@@ -393,8 +394,8 @@ static int parse_workload(struct ward_manifest *m, const char *name, json_t *v, 
 	if (r >= 0)
 		r = string_array(v, path, "ips", 16, &w->ips, err);
 	if (r >= 0)
-		r = ward_json_get_int(v, path, "max_instances", false, 0, 1000000, &w->max_instances,
-				      err);
+		r = ward_json_get_int(v, path, "max_instances", false, 0, 1000000,
+				      &w->max_instances, err);
 	if (r < 0)
 		return r;
 	w->package = ward_manifest_package(m, pkg);
@@ -404,9 +405,10 @@ static int parse_workload(struct ward_manifest *m, const char *name, json_t *v, 
 	json_array_foreach(w->argv, i, x)
 	{
 		r = ward_template_check(
-			m, json_string_value(x),
-			ward_json_path_index(ip, sizeof(ip), ward_json_path_key(p, sizeof(p), path, "argv"), i),
-			err);
+		    m, json_string_value(x),
+		    ward_json_path_index(ip, sizeof(ip),
+					 ward_json_path_key(p, sizeof(p), path, "argv"), i),
+		    err);
 		if (r < 0)
 			return r;
 	}
@@ -436,8 +438,9 @@ static int parse_workload(struct ward_manifest *m, const char *name, json_t *v, 
 						    "%s: invalid environment variable name", ip);
 			if (k == 1 && (key[0] != '/' || strstr(key, "/../") ||
 				       ward_endswith(key, "/..") || strlen(key) > 1024))
-				return ward_err_set(err, -WARD_E_MALFORMED,
-						    "%s: file paths must be absolute without \"..\"", ip);
+				return ward_err_set(
+				    err, -WARD_E_MALFORMED,
+				    "%s: file paths must be absolute without \"..\"", ip);
 			r = ward_template_check(m, json_string_value(x), ip, err);
 			if (r < 0)
 				return r;
@@ -450,10 +453,10 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } ACTIONS[] = {
-	{"update_manifest", WARD_ROLE_UPDATE_MANIFEST},
-	{"set_secret", WARD_ROLE_SET_SECRET},
-	{"read_secret", WARD_ROLE_READ_SECRET},
-	{"read_log", WARD_ROLE_READ_LOG},
+    {"update_manifest", WARD_ROLE_UPDATE_MANIFEST},
+    {"set_secret", WARD_ROLE_SET_SECRET},
+    {"read_secret", WARD_ROLE_READ_SECRET},
+    {"read_log", WARD_ROLE_READ_LOG},
 };
 
 static int check_role(json_t *role, const char *path, unsigned *ret_actions, struct ward_err *err)
@@ -583,7 +586,7 @@ static int parse_recovery(struct ward_manifest *m, json_t *root, struct ward_err
 int ward_manifest_parse(const void *buf, size_t size, struct ward_manifest **ret,
 			struct ward_err *err)
 {
-	static const char *const keys[] = {"packages", "workloads",     "secrets",     "users",
+	static const char *const keys[] = {"packages", "workloads",	"secrets",     "users",
 					   "roles",    "recovery_keys", "coordinator", NULL};
 	WARD_CLEANUP(ward_manifest_freep) struct ward_manifest *m = NULL;
 	WARD_AUTOFREE char *canon = NULL;
@@ -652,10 +655,11 @@ int ward_manifest_parse(const void *buf, size_t size, struct ward_manifest **ret
 		json_array_foreach((json_t *)m->secrets[i].packages, j, x)
 		{
 			if (!ward_manifest_package(m, json_string_value(x)))
-				return ward_err_set(err, -WARD_E_MALFORMED,
-						    "manifest $.secrets.%s.packages[%zu]: no package "
-						    "\"%s\"",
-						    m->secrets[i].name, j, json_string_value(x));
+				return ward_err_set(
+				    err, -WARD_E_MALFORMED,
+				    "manifest $.secrets.%s.packages[%zu]: no package "
+				    "\"%s\"",
+				    m->secrets[i].name, j, json_string_value(x));
 		}
 		for (size_t k = 0; k < i; k++)
 			if (m->secrets[i].resource && m->secrets[k].resource &&
@@ -717,8 +721,7 @@ const struct ward_manifest_secret *ward_manifest_secret_by_resource(const struct
 	return NULL;
 }
 
-const struct ward_manifest_user *ward_manifest_user(const struct ward_manifest *m,
-						    const char *name)
+const struct ward_manifest_user *ward_manifest_user(const struct ward_manifest *m, const char *name)
 {
 	for (size_t i = 0; name && i < m->user_count; i++)
 		if (strcmp(m->users[i].name, name) == 0)
@@ -762,8 +765,8 @@ bool ward_manifest_user_allows(const struct ward_manifest *m, const struct ward_
 	return false;
 }
 
-bool ward_manifest_package_accepts(const struct ward_manifest_package *pkg,
-				   enum ward_tee_type tee, const uint8_t *measurement, size_t size)
+bool ward_manifest_package_accepts(const struct ward_manifest_package *pkg, enum ward_tee_type tee,
+				   const uint8_t *measurement, size_t size)
 {
 	bool ok = false;
 

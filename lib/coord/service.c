@@ -37,11 +37,11 @@ struct session {
 	char id[33];
 	char nonce[64];
 	int64_t expires;
-	bool admin;     /* a nonce for signed admin requests */
-	bool used;      /* nonce consumed by an attestation */
+	bool admin; /* a nonce for signed admin requests */
+	bool used;  /* nonce consumed by an attestation */
 	bool attested;
 	enum ward_tee_type tee;
-	char *package;  /* owned */
+	char *package; /* owned */
 	char *tee_jwk; /* owned: canonical JSON text of the attested key (small: no
 			* parsed key is kept per session) */
 };
@@ -51,7 +51,7 @@ static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 #define NBUCKETS (sizeof(BUCKETS) / sizeof(BUCKETS[0]))
 
 struct metrics {
-	uint64_t requests[6]; /* by status class: 1xx..5xx, other */
+	uint64_t requests[6];		      /* by status class: 1xx..5xx, other */
 	uint64_t attest[WARD_TEE_SGX + 1][2]; /* [tee][accepted] */
 	uint64_t releases, release_refusals;
 	uint64_t latency_count, latency_buckets[NBUCKETS];
@@ -90,10 +90,10 @@ struct pending {
 	struct ward_http_req *req;
 	int status;
 	const char *content_type;
-	char *body;    /* owned */
-	char *cookie;  /* owned, may be NULL */
+	char *body;   /* owned */
+	char *cookie; /* owned, may be NULL */
 	const char *kind;
-	char *subject; /* owned */
+	char *subject;	/* owned */
 	json_t *detail; /* owned */
 };
 
@@ -282,7 +282,8 @@ static void flush_pending(void *ud)
 	for (size_t i = 0; r >= 0 && i < c->pending_count; i++) {
 		struct pending *p = &c->pending[i];
 
-		r = ward_audit_append(c->store, now_s(), p->kind, p->subject, p->detail, NULL, &err);
+		r = ward_audit_append(c->store, now_s(), p->kind, p->subject, p->detail, NULL,
+				      &err);
 	}
 	if (r >= 0)
 		r = ward_store_commit(c->store, &err);
@@ -297,15 +298,16 @@ static void flush_pending(void *ud)
 		if (r < 0 && p->status == 200) {
 			/* No audit record, no release: fail closed. */
 			WARD_AUTOFREE char *text =
-				problem_text(500, "Internal", "audit log unavailable");
+			    problem_text(500, "Internal", "audit log unavailable");
 
 			ward_http_reply(p->req, 500, "application/problem+json", text ? text : "",
 					text ? strlen(text) : 0, NULL);
 		} else {
 			ward_http_reply(p->req, p->status, p->content_type, p->body ? p->body : "",
 					p->body ? strlen(p->body) : 0,
-					p->cookie ? (const char *const[]){"Set-Cookie", p->cookie, NULL}
-						  : NULL);
+					p->cookie
+					    ? (const char *const[]){"Set-Cookie", p->cookie, NULL}
+					    : NULL);
 		}
 		if (p->body)
 			ward_wipe(p->body, strlen(p->body));
@@ -328,9 +330,14 @@ static void defer_reply(struct ward_coord *c, struct ward_http_req *req, int sta
 	if (c->pending_count >= PENDING_MAX)
 		flush_pending(c);
 	p = &c->pending[c->pending_count];
-	*p = (struct pending){.req = req, .status = status, .content_type = content_type,
-			      .body = body, .cookie = cookie, .kind = kind,
-			      .subject = strdup(ward_http_req_peer(req)), .detail = detail};
+	*p = (struct pending){.req = req,
+			      .status = status,
+			      .content_type = content_type,
+			      .body = body,
+			      .cookie = cookie,
+			      .kind = kind,
+			      .subject = strdup(ward_http_req_peer(req)),
+			      .detail = detail};
 	if (!p->detail || !p->subject || !p->body) {
 		WARD_AUTOFREE char *text = problem_text(500, "Internal", "out of memory");
 
@@ -397,8 +404,8 @@ out:
 }
 
 /* ward_audit_append() with a new-reference detail it consumes. */
-static int audit_new(struct ward_store *st, const char *kind, const char *subject,
-		     json_t *detail, struct ward_err *err)
+static int audit_new(struct ward_store *st, const char *kind, const char *subject, json_t *detail,
+		     struct ward_err *err)
 {
 	int r;
 
@@ -416,8 +423,7 @@ static void secret_aad(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "ward-secret-v1:%s", name);
 }
 
-static int secret_store(struct ward_coord *c, const char *name, json_t *value,
-			struct ward_err *err)
+static int secret_store(struct ward_coord *c, const char *name, json_t *value, struct ward_err *err)
 {
 	WARD_AUTOFREE char *text = NULL;
 	WARD_AUTOFREE uint8_t *blob = NULL;
@@ -436,8 +442,7 @@ static int secret_store(struct ward_coord *c, const char *name, json_t *value,
 	return r;
 }
 
-static int secret_load(struct ward_coord *c, const char *name, json_t **ret,
-		       struct ward_err *err)
+static int secret_load(struct ward_coord *c, const char *name, json_t **ret, struct ward_err *err)
 {
 	WARD_AUTOFREE uint8_t *blob = NULL;
 	WARD_CLEANUP(ward_secret_freep) struct ward_secret *pt = NULL;
@@ -483,8 +488,8 @@ static int json_strings(const json_t *a, const char **out, size_t max, size_t *r
 }
 
 /* Generate a fresh value for a manifest secret (not for "user"). */
-static int secret_generate(struct ward_coord *c, const struct ward_manifest_secret *s,
-			   json_t **ret, struct ward_err *err)
+static int secret_generate(struct ward_coord *c, const struct ward_manifest_secret *s, json_t **ret,
+			   struct ward_err *err)
 {
 	WARD_AUTOJSON json_t *j = json_pack("{s:s, s:I}", "type", ward_secret_type_name(s->type),
 					    "created", (json_int_t)now_s());
@@ -506,7 +511,8 @@ static int secret_generate(struct ward_coord *c, const struct ward_manifest_secr
 		if (r < 0)
 			return r;
 		if (s->type == WARD_SECRET_PASSWORD) {
-			static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+			static const char alphabet[] =
+			    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
 			text = calloc(1, (size_t)s->size + 1);
 			if (!text)
@@ -544,8 +550,8 @@ static int secret_generate(struct ward_coord *c, const struct ward_manifest_secr
 	case WARD_SECRET_RSA:
 	case WARD_SECRET_CERT:
 		r = ward_pkey_generate(s->type == WARD_SECRET_EC_P384 ? WARD_KEY_EC_P384
-				       : s->type == WARD_SECRET_RSA  ? WARD_KEY_RSA
-								     : WARD_KEY_EC_P256,
+				       : s->type == WARD_SECRET_RSA   ? WARD_KEY_RSA
+								      : WARD_KEY_EC_P256,
 				       (unsigned)s->size, &k, err);
 		if (r >= 0)
 			r = pem_pair_json(k, j, err);
@@ -553,7 +559,8 @@ static int secret_generate(struct ward_coord *c, const struct ward_manifest_secr
 			const char *dns[16], *ips[16];
 			struct ward_ca_leaf leaf = {.subject = s->cert_subject,
 						    .not_before = now_s() - 300,
-						    .not_after = now_s() + s->cert_validity_days * 86400,
+						    .not_after =
+							now_s() + s->cert_validity_days * 86400,
 						    .client_auth = true,
 						    .dns = dns,
 						    .ips = ips};
@@ -588,7 +595,7 @@ static int secret_bytes(json_t *val, const struct ward_manifest_secret *s, const
 		return ward_base64url_decode(v, strlen(v), ret, ret_size, err);
 	}
 	if (!part)
-		part = s->type == WARD_SECRET_CERT ? "cert"
+		part = s->type == WARD_SECRET_CERT	 ? "cert"
 		       : s->type == WARD_SECRET_PASSWORD ? "value"
 							 : "private";
 	if (s->type == WARD_SECRET_PASSWORD)
@@ -635,8 +642,8 @@ static int datakey_wrap_recovery(struct ward_coord *c, const struct ward_manifes
 		r = ward_rsa_oaep_encrypt(m->recovery_keys[i].key, WARD_HASH_SHA256, c->datakey, 32,
 					  &ct, &size, err);
 		if (r >= 0)
-			r = ward_store_put(c->store, NS_RECOVERY, m->recovery_keys[i].name, ct, size,
-					   err);
+			r = ward_store_put(c->store, NS_RECOVERY, m->recovery_keys[i].name, ct,
+					   size, err);
 		if (r < 0)
 			return ward_err_prefix(err, "recovery key %s", m->recovery_keys[i].name);
 	}
@@ -699,12 +706,16 @@ static int first_start(struct ward_coord *c, struct ward_err *err)
 	WARD_AUTOFREE char *cert_pem = NULL, *text = NULL;
 	WARD_AUTOJSON json_t *id = NULL;
 	int64_t now = now_s();
-	struct ward_x509_template t = {
-		.subject = "CN=ward-coordinator,O=Ward", .not_before = now - 3600,
-		.not_after = now + 10L * 365 * 86400, .path_len = -1,
-		.key_usage = WARD_KU_DIGITAL_SIGNATURE, .ext_key_usage = WARD_EKU_SERVER_AUTH,
-		.dns_names = (const char *const[]){"localhost"}, .dns_count = 1,
-		.ip_addresses = (const char *const[]){"127.0.0.1", "::1"}, .ip_count = 2};
+	struct ward_x509_template t = {.subject = "CN=ward-coordinator,O=Ward",
+				       .not_before = now - 3600,
+				       .not_after = now + 10L * 365 * 86400,
+				       .path_len = -1,
+				       .key_usage = WARD_KU_DIGITAL_SIGNATURE,
+				       .ext_key_usage = WARD_EKU_SERVER_AUTH,
+				       .dns_names = (const char *const[]){"localhost"},
+				       .dns_count = 1,
+				       .ip_addresses = (const char *const[]){"127.0.0.1", "::1"},
+				       .ip_count = 2};
 	int r;
 
 	r = ward_random(c->datakey, 32, err);
@@ -922,9 +933,10 @@ int ward_coord_open(const struct ward_coord_opts *opts, struct ward_coord **ret,
 			return ward_err_prefix(err, "sealing key");
 		r = coord_blob_open(sk, AAD_DATAKEY, sealed, size, &dk, err);
 		if (r < 0 || dk->size != 32)
-			return ward_err_set(err, -WARD_E_VERIFY,
-					    "the data key does not unseal with this TEE's sealing "
-					    "key (TEE or measurement changed?): run 'ward recover'");
+			return ward_err_set(
+			    err, -WARD_E_VERIFY,
+			    "the data key does not unseal with this TEE's sealing "
+			    "key (TEE or measurement changed?): run 'ward recover'");
 		memcpy(c->datakey, dk->data, 32);
 	}
 	r = load_identity(c, err);
@@ -1045,8 +1057,8 @@ static int kbs_auth(struct ward_coord *c, struct ward_http_req *req)
 
 	r = ward_kbs_parse_request(body, size, &t, &err);
 	if (r < 0) {
-		reply_problem(c, req, 400, r == -WARD_E_UNSUPPORTED ? "UnsupportedRequest"
-								     : "InvalidRequest",
+		reply_problem(c, req, 400,
+			      r == -WARD_E_UNSUPPORTED ? "UnsupportedRequest" : "InvalidRequest",
 			      err.msg);
 		return 400;
 	}
@@ -1074,21 +1086,22 @@ static int make_token(struct ward_coord *c, const struct session *s, const json_
 
 	ward_hex_encode(claims->measurement, claims->measurement_size, meas);
 	payload = json_pack(
-		"{s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:b, s:b}}}, s:{s:s, s:s, s:I}, "
-		"s:O}",
-		"iss", "ward-coordinator", "iat", (json_int_t)now, "exp",
-		(json_int_t)(now + c->opts.token_ttl), "jti", s->id, "eat_profile",
-		"tag:github.com,2023:veraison/ear", "ear.status", "affirming", "submods", "cpu0",
-		"ear.status", "affirming", "ear.veraison.annotated-evidence", "tee",
-		ward_tee_name(claims->tee), "measurement", meas, "debug", claims->debug, "insecure",
-		claims->insecure, "ward", "package", s->package, "manifest", c->manifest->hash_hex,
-		"manifest_seq", (json_int_t)c->manifest_seq, "tee-pubkey", jwk);
+	    "{s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:b, s:b}}}, s:{s:s, s:s, "
+	    "s:I}, "
+	    "s:O}",
+	    "iss", "ward-coordinator", "iat", (json_int_t)now, "exp",
+	    (json_int_t)(now + c->opts.token_ttl), "jti", s->id, "eat_profile",
+	    "tag:github.com,2023:veraison/ear", "ear.status", "affirming", "submods", "cpu0",
+	    "ear.status", "affirming", "ear.veraison.annotated-evidence", "tee",
+	    ward_tee_name(claims->tee), "measurement", meas, "debug", claims->debug, "insecure",
+	    claims->insecure, "ward", "package", s->package, "manifest", c->manifest->hash_hex,
+	    "manifest_seq", (json_int_t)c->manifest_seq, "tee-pubkey", jwk);
 	if (!payload)
 		return ward_err_set(err, -ENOMEM, "token: out of memory");
 	r = ward_json_dump(payload, &text, err);
 	if (r >= 0)
-		r = ward_jws_sign_compact(c->tls_key, WARD_JWS_ES256, "JWT", NULL, text, strlen(text),
-					  ret, err);
+		r = ward_jws_sign_compact(c->tls_key, WARD_JWS_ES256, "JWT", NULL, text,
+					  strlen(text), ret, err);
 	return r;
 }
 
@@ -1097,8 +1110,8 @@ static int refuse_attest(struct ward_coord *c, struct ward_http_req *req, enum w
 {
 	c->m.attest[tee][0]++;
 	ward_logkv(WARD_LOG_WARN, "attestation refused",
-		   (const char *const[]){"tee", ward_tee_name(tee), "reason", reason,
-					 "peer", ward_http_req_peer(req), NULL});
+		   (const char *const[]){"tee", ward_tee_name(tee), "reason", reason, "peer",
+					 ward_http_req_peer(req), NULL});
 	defer_reply(c, req, status, "application/problem+json", problem_text(status, type, reason),
 		    NULL, "attest.refused",
 		    json_pack("{s:s, s:s}", "tee", ward_tee_name(tee), "reason", reason));
@@ -1129,7 +1142,8 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 				     "nonce already used (replayed attestation)");
 	s->used = true; /* single use, whatever the outcome */
 	if (!c->manifest)
-		return refuse_attest(c, req, s->tee, 401, "AttestationFailed", "no manifest is set");
+		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
+				     "no manifest is set");
 
 	{
 		size_t size;
@@ -1199,11 +1213,10 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 			 s->id, c->opts.token_ttl);
 		/* The session counts as attested now; if the audit commit fails the
 		 * reply becomes a 500 and the client never learns the token. */
-		defer_reply(c, req, 200, "application/json", text, strdup(cookie),
-			    "attest.accepted",
-			    json_pack("{s:s, s:s, s:s, s:b}", "tee", ward_tee_name(claims.tee),
-				      "package", pkg->name, "measurement", meas, "insecure",
-				      claims.insecure));
+		defer_reply(
+		    c, req, 200, "application/json", text, strdup(cookie), "attest.accepted",
+		    json_pack("{s:s, s:s, s:s, s:b}", "tee", ward_tee_name(claims.tee), "package",
+			      pkg->name, "measurement", meas, "insecure", claims.insecure));
 	}
 	return 200;
 }
@@ -1212,7 +1225,7 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 struct principal {
 	char package[WARD_MANIFEST_NAME_MAX + 1];
 	struct ward_pkey *key; /* owned */
-	json_t *jwk;           /* owned */
+	json_t *jwk;	       /* owned */
 };
 
 static void principal_clear(struct principal *p)
@@ -1264,7 +1277,8 @@ static int authenticate(struct ward_coord *c, struct ward_http_req *req, struct 
 		return ward_err_set(err, -WARD_E_VERIFY, "no session cookie or bearer token");
 	s = session_find(c, id);
 	if (!s || !s->attested)
-		return ward_err_set(err, -WARD_E_EXPIRED, "session unknown, expired or not attested");
+		return ward_err_set(err, -WARD_E_EXPIRED,
+				    "session unknown, expired or not attested");
 	snprintf(ret->package, sizeof(ret->package), "%s", s->package);
 	if (ward_json_parse(s->tee_jwk, strlen(s->tee_jwk), 65536, &ret->jwk, err) < 0)
 		return ward_err_set(err, -WARD_E_STATE, "session key unreadable");
@@ -1275,9 +1289,9 @@ static int render_bundle(struct ward_coord *c, const struct ward_manifest_worklo
 			 struct ward_secret **ret, struct ward_err *err)
 {
 	struct resolve_ctx rc = {.c = c};
-	WARD_AUTOJSON json_t *out = json_pack("{s:s, s:[], s:{}, s:{}, s:s}", "workload", w->name,
-					      "argv", "env", "files", "manifest",
-					      c->manifest->hash_hex);
+	WARD_AUTOJSON json_t *out =
+	    json_pack("{s:s, s:[], s:{}, s:{}, s:s}", "workload", w->name, "argv", "env", "files",
+		      "manifest", c->manifest->hash_hex);
 	WARD_AUTOFREE char *text = NULL;
 	const char *key;
 	json_t *v;
@@ -1340,8 +1354,11 @@ static int issue_workload_cert(struct ward_coord *c, const struct ward_manifest_
 	WARD_AUTOFREE char *pem = NULL, *text = NULL;
 	const char *dns[16], *ips[16];
 	char subject[128];
-	struct ward_ca_leaf leaf = {.subject = subject, .dns = dns, .ips = ips,
-				    .not_before = now_s() - 300, .not_after = now_s() + 86400,
+	struct ward_ca_leaf leaf = {.subject = subject,
+				    .dns = dns,
+				    .ips = ips,
+				    .not_before = now_s() - 300,
+				    .not_after = now_s() + 86400,
 				    .client_auth = true};
 	int r;
 
@@ -1383,7 +1400,7 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	WARD_AUTOJSON json_t *jwe = NULL;
 	WARD_AUTOFREE uint8_t *raw = NULL;
 	char repo[WARD_MANIFEST_NAME_MAX + 1], type[WARD_MANIFEST_NAME_MAX + 1],
-		tag[WARD_MANIFEST_NAME_MAX * 2 + 2];
+	    tag[WARD_MANIFEST_NAME_MAX * 2 + 2];
 	const char *alg;
 	enum ward_jwe_alg jalg;
 	uint8_t thumb[32];
@@ -1393,8 +1410,8 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 
 	r = authenticate(c, req, &who, &err);
 	if (r < 0)
-		return refuse_resource(c, req, 401, r == -WARD_E_EXPIRED ? "TokenExpired"
-									: "UnAuthenticated",
+		return refuse_resource(c, req, 401,
+				       r == -WARD_E_EXPIRED ? "TokenExpired" : "UnAuthenticated",
 				       rpath, err.msg);
 	if (!c->manifest || !ward_manifest_package(c->manifest, who.package))
 		return refuse_resource(c, req, 403, "PolicyDeny", rpath,
@@ -1435,8 +1452,8 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 			json_t *x;
 			size_t i;
 
-			json_array_foreach((json_t *)w->volumes, i, x)
-				listed |= strcmp(json_string_value(x), vol) == 0;
+			json_array_foreach((json_t *)w->volumes, i, x) listed |=
+			    strcmp(json_string_value(x), vol) == 0;
 			if (!listed)
 				return refuse_resource(c, req, 404, "ResourceNotFound", rpath,
 						       "no such volume");
@@ -1450,8 +1467,8 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 					       "ward resources are bundle, cert and volume");
 		}
 	} else {
-		const struct ward_manifest_secret *s = ward_manifest_secret_by_resource(c->manifest,
-											 rpath);
+		const struct ward_manifest_secret *s =
+		    ward_manifest_secret_by_resource(c->manifest, rpath);
 		struct resolve_ctx rc = {.c = c};
 		bool allowed = false;
 		json_t *x;
@@ -1460,8 +1477,8 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 		if (!s)
 			return refuse_resource(c, req, 404, "ResourceNotFound", rpath,
 					       "no such resource");
-		json_array_foreach((json_t *)s->packages, i, x)
-			allowed |= strcmp(json_string_value(x), who.package) == 0;
+		json_array_foreach((json_t *)s->packages, i, x) allowed |=
+		    strcmp(json_string_value(x), who.package) == 0;
 		if (!allowed)
 			return refuse_resource(c, req, 403, "PolicyDeny", rpath,
 					       "the attested package may not fetch this resource");
@@ -1475,13 +1492,15 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	}
 	if (r < 0)
 		return refuse_resource(c, req, r == -WARD_E_NOT_FOUND ? 404 : 500,
-				       r == -WARD_E_NOT_FOUND ? "ResourceNotFound" : "Internal", rpath,
-				       err.msg);
+				       r == -WARD_E_NOT_FOUND ? "ResourceNotFound" : "Internal",
+				       rpath, err.msg);
 	alg = json_string_value(json_object_get(who.jwk, "alg"));
 	if (ward_pkey_type(who.key) == WARD_KEY_RSA)
-		jalg = alg && strcmp(alg, "RSA-OAEP") == 0 ? WARD_JWE_RSA_OAEP : WARD_JWE_RSA_OAEP_256;
+		jalg =
+		    alg && strcmp(alg, "RSA-OAEP") == 0 ? WARD_JWE_RSA_OAEP : WARD_JWE_RSA_OAEP_256;
 	else
-		jalg = alg && strcmp(alg, "ECDH-ES") == 0 ? WARD_JWE_ECDH_ES : WARD_JWE_ECDH_ES_A256KW;
+		jalg =
+		    alg && strcmp(alg, "ECDH-ES") == 0 ? WARD_JWE_ECDH_ES : WARD_JWE_ECDH_ES_A256KW;
 	r = ward_jwe_encrypt(who.key, jalg, plain->data, plain->size, &jwe, &err);
 	if (r < 0)
 		return refuse_resource(c, req, 500, "Internal", rpath, err.msg);
@@ -1523,7 +1542,8 @@ static int get_evidence(struct ward_coord *c, struct ward_http_req *req)
 		memcpy(mhash, c->manifest->hash, 32);
 	r = ward_store_audit_head(c->store, &seq, head, &err);
 	if (r >= 0)
-		r = ward_coord_evidence_report_data(nonce, nsize, c->spki_hash, mhash, head, rd, &err);
+		r = ward_coord_evidence_report_data(nonce, nsize, c->spki_hash, mhash, head, rd,
+						    &err);
 	if (r >= 0)
 		r = c->opts.tee->evidence(c->opts.tee->ctx, rd, &ev, &err);
 	if (r < 0) {
@@ -1756,8 +1776,8 @@ static int admin(struct ward_coord *c, struct ward_http_req *req)
 			if (r >= 0)
 				r = ward_json_dump(val, &text, &err);
 			if (r >= 0)
-				r = ward_jwe_encrypt(u->key, WARD_JWE_ECDH_ES_A256KW, text, strlen(text),
-						     &jwe, &err);
+				r = ward_jwe_encrypt(u->key, WARD_JWE_ECDH_ES_A256KW, text,
+						     strlen(text), &jwe, &err);
 			if (text)
 				ward_wipe(text, strlen(text));
 			if (r < 0) {
@@ -1803,7 +1823,8 @@ static int admin(struct ward_coord *c, struct ward_http_req *req)
 		if (r >= 0)
 			r = secret_store(c, sec->name, val, &err);
 		if (r >= 0)
-			r = audit_new(c->store, op, kid, json_pack("{s:s}", "name", sec->name), &err);
+			r = audit_new(c->store, op, kid, json_pack("{s:s}", "name", sec->name),
+				      &err);
 		if (r >= 0)
 			r = ward_store_commit(c->store, &err);
 		else
@@ -1828,7 +1849,8 @@ static int metrics(struct ward_coord *c, struct ward_http_req *req)
 	static const char *const classes[6] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 	uint64_t cum = 0;
 
-#define OUT(...) (n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, __VA_ARGS__))
+#define OUT(...)                                                                                   \
+	(n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, __VA_ARGS__))
 	OUT("# HELP ward_requests_total HTTP requests by status class.\n"
 	    "# TYPE ward_requests_total counter\n");
 	for (int i = 0; i < 6; i++)
@@ -1848,7 +1870,8 @@ static int metrics(struct ward_coord *c, struct ward_http_req *req)
 	    "# TYPE ward_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		cum += c->m.latency_buckets[i];
-		OUT("ward_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", BUCKETS[i], cum);
+		OUT("ward_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", BUCKETS[i],
+		    cum);
 	}
 	OUT("ward_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64
 	    "\nward_request_duration_seconds_sum %.6f\nward_request_duration_seconds_count %" PRIu64

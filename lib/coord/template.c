@@ -136,7 +136,8 @@ static int walk(const struct ward_manifest *m, const char *tmpl, const char *pat
 		}
 		close = strstr(open + 2, "}}");
 		if (!close)
-			return ward_err_set(err, -WARD_E_MALFORMED, "%s: unterminated \"{{\"", path);
+			return ward_err_set(err, -WARD_E_MALFORMED, "%s: unterminated \"{{\"",
+					    path);
 		r = parse_ref(m, open + 2, (size_t)(close - open - 2), &ref, path, err);
 		if (r < 0)
 			return r;

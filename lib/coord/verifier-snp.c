@@ -30,7 +30,7 @@ static const uint8_t GUID_ASK[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0
 
 struct snp_verifier {
 	struct ward_coord_verifier v; /* first: the public table */
-	struct ward_x509 *ark;        /* owned reference */
+	struct ward_x509 *ark;	      /* owned reference */
 	uint8_t ark_fp[32];
 	bool sim;
 	/* The last certificate table whose chain verified (most platforms
@@ -96,8 +96,8 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	r = ward_json_get_b64url(evidence, "$.tee-evidence", "report", true, SNP_REPORT_SIZE,
 				 &report, &report_size, err);
 	if (r >= 0)
-		r = ward_json_get_string(evidence, "$.tee-evidence", "cert_table", true, &table_text,
-					 err);
+		r = ward_json_get_string(evidence, "$.tee-evidence", "cert_table", true,
+					 &table_text, err);
 	if (r < 0)
 		return r;
 	/* The cache key is the hash of the encoded table: a hit skips decoding. */
@@ -132,7 +132,8 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	/* r and s are 72-byte little-endian fields; P-384 uses the low 48. */
 	for (size_t i = 48; i < 72; i++)
 		if (rs[i] || rs[72 + i])
-			return ward_err_set(err, -WARD_E_MALFORMED, "SNP signature padding not zero");
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "SNP signature padding not zero");
 	memcpy(sig, rs, 48);
 	memcpy(sig + 48, rs + 72, 48);
 
@@ -156,7 +157,8 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	roots[0] = sv->ark;
 	r = ward_x509_verify_chain(vcek, untrusted, 1, roots, 1, &opts, NULL, NULL, err);
 	if (r < 0)
-		return ward_err_prefix(err, "VCEK chain to the %s ARK", sv->sim ? "sim" : "trusted");
+		return ward_err_prefix(err, "VCEK chain to the %s ARK",
+				       sv->sim ? "sim" : "trusted");
 	r = ward_x509_pubkey(vcek, &vcek_key, err);
 	if (r >= 0 && ward_pkey_type(vcek_key) != WARD_KEY_EC_P384)
 		r = ward_err_set(err, -WARD_E_UNSUPPORTED, "VCEK is not an EC P-384 key");

@@ -12,7 +12,7 @@ WARD_DEFINE_FREEP(SSL_CTX, SSL_CTX_free)
 
 struct ward_tls_conn {
 	SSL *ssl; /* owned */
-	int fd;   /* owned */
+	int fd;	  /* owned */
 };
 
 static SSL_CTX *ctx_raw(struct ward_tls_ctx *c)
@@ -70,8 +70,8 @@ int ward_tls_server_new(const struct ward_pkey *key, const struct ward_x509 *cer
 				       "tls: server key does not match its certificate");
 	for (size_t i = 0; i < chain_count; i++)
 		if (SSL_CTX_add1_chain_cert(ctx, ward_x509_raw(chain[i])) != 1)
-			return ward_crypto_err(err, -WARD_E_CRYPTO, "tls: chain certificate %zu refused",
-					       i);
+			return ward_crypto_err(err, -WARD_E_CRYPTO,
+					       "tls: chain certificate %zu refused", i);
 	(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	*ret = (struct ward_tls_ctx *)WARD_TAKE_PTR(ctx);
 	return 0;
@@ -198,8 +198,7 @@ int ward_tls_read(struct ward_tls_conn *c, void *buf, size_t size, size_t *ret_n
 	return ward_crypto_err(err, -EIO, "tls: read failed");
 }
 
-int ward_tls_conn_peer_cert(struct ward_tls_conn *c, struct ward_x509 **ret,
-			    struct ward_err *err)
+int ward_tls_conn_peer_cert(struct ward_tls_conn *c, struct ward_x509 **ret, struct ward_err *err)
 {
 	X509 *peer = SSL_get1_peer_certificate(c->ssl);
 

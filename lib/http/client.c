@@ -22,7 +22,7 @@ struct ward_http_client {
 	bool https;
 	struct ward_tls_ctx *tls;   /* borrowed */
 	struct ward_tls_conn *conn; /* owned, may be NULL */
-	int fd;                     /* plain HTTP connection, or -1 */
+	int fd;			    /* plain HTTP connection, or -1 */
 	/* Bytes read past the end of the previous response. */
 	uint8_t *rbuf;
 	size_t rlen, rcap;
@@ -163,8 +163,7 @@ int ward_http_client_peer_cert(struct ward_http_client *c, struct ward_x509 **re
 	return ward_tls_conn_peer_cert(c->conn, ret, err);
 }
 
-static int io_write(struct ward_http_client *c, const void *buf, size_t size,
-		    struct ward_err *err)
+static int io_write(struct ward_http_client *c, const void *buf, size_t size, struct ward_err *err)
 {
 	size_t done = 0;
 
@@ -248,7 +247,8 @@ static int read_response(struct ward_http_client *c, struct ward_http_response *
 				break;
 		}
 		if (c->rlen > WARD_HTTP_HEADERS_MAX)
-			return ward_err_set(err, -WARD_E_TOO_BIG, "http: response headers too large");
+			return ward_err_set(err, -WARD_E_TOO_BIG,
+					    "http: response headers too large");
 		r = io_fill(c, &n, err);
 		if (r < 0)
 			return r;
@@ -281,21 +281,25 @@ static int read_response(struct ward_http_client *c, struct ward_http_response *
 			size_t vl = (size_t)(end - v);
 
 			if (vl == 0 || vl >= sizeof(num))
-				return ward_err_set(err, -WARD_E_MALFORMED, "http: bad Content-Length");
+				return ward_err_set(err, -WARD_E_MALFORMED,
+						    "http: bad Content-Length");
 			memcpy(num, v, vl);
 			num[vl] = '\0';
 			if (ward_parse_u64(num, &len) < 0 || len > WARD_HTTP_BODY_MAX)
-				return ward_err_set(err, -WARD_E_TOO_BIG, "http: bad Content-Length");
+				return ward_err_set(err, -WARD_E_TOO_BIG,
+						    "http: bad Content-Length");
 			body_size = (size_t)len;
 			have_length = true;
-		} else if ((size_t)(colon - line) == 10 && strncasecmp(line, "Set-Cookie", 10) == 0) {
+		} else if ((size_t)(colon - line) == 10 &&
+			   strncasecmp(line, "Set-Cookie", 10) == 0) {
 			if (!resp->set_cookie)
 				resp->set_cookie = dup_range(v, (size_t)(end - v));
 		} else if ((size_t)(colon - line) == 12 &&
 			   strncasecmp(line, "Content-Type", 12) == 0) {
 			free(resp->content_type);
 			resp->content_type = dup_range(v, (size_t)(end - v));
-		} else if ((size_t)(colon - line) == 10 && strncasecmp(line, "Connection", 10) == 0) {
+		} else if ((size_t)(colon - line) == 10 &&
+			   strncasecmp(line, "Connection", 10) == 0) {
 			if ((size_t)(end - v) == 5 && strncasecmp(v, "close", 5) == 0)
 				conn_close = true;
 		} else if ((size_t)(colon - line) == 17 &&
@@ -345,8 +349,8 @@ int ward_http_request(struct ward_http_client *c, const char *method, const char
 
 	len = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
 		       method, path, c->authority, size);
-	for (size_t i = 0; headers && headers[i] && headers[i + 1] && len > 0 &&
-			   (size_t)len < sizeof(head);
+	for (size_t i = 0;
+	     headers && headers[i] && headers[i + 1] && len > 0 && (size_t)len < sizeof(head);
 	     i += 2)
 		len += snprintf(head + len, sizeof(head) - (size_t)len, "%s: %s\r\n", headers[i],
 				headers[i + 1]);

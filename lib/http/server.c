@@ -23,7 +23,7 @@
 
 struct listener {
 	struct ward_http_server *srv;
-	struct evhttp *http; /* owned */
+	struct evhttp *http;	  /* owned */
 	struct ward_tls_ctx *tls; /* borrowed */
 	ward_http_handler_fn fn;
 	void *ud;
@@ -31,7 +31,7 @@ struct listener {
 
 struct ward_http_server {
 	struct event_base *base; /* owned */
-	struct event *stop_ev;   /* owned: manual stop from other threads */
+	struct event *stop_ev;	 /* owned: manual stop from other threads */
 	struct event *sig_ev[2]; /* owned */
 	struct listener listeners[MAX_LISTENERS];
 	size_t listener_count;
@@ -41,7 +41,7 @@ struct ward_http_req {
 	struct evhttp_request *ev; /* borrowed from libevent */
 	struct evkeyvalq query;
 	bool query_parsed;
-	char *path; /* owned, decoded */
+	char *path;	    /* owned, decoded */
 	uint8_t *body_copy; /* owned: contiguous copy when the buffer is chained */
 	char peer[64];
 };
@@ -62,7 +62,8 @@ int ward_http_server_new(struct ward_http_server **ret, struct ward_err *err)
 
 	if (!threads_ready) {
 		if (evthread_use_pthreads() != 0)
-			return ward_err_set(err, -WARD_E_STATE, "http: libevent threads unavailable");
+			return ward_err_set(err, -WARD_E_STATE,
+					    "http: libevent threads unavailable");
 		threads_ready = true;
 	}
 	srv = calloc(1, sizeof(*srv));
@@ -151,7 +152,7 @@ int ward_http_server_listen(struct ward_http_server *srv, const char *addr, uint
 	evhttp_set_max_headers_size(l->http, WARD_HTTP_HEADERS_MAX);
 	evhttp_set_timeout(l->http, 30);
 	evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE);
+						EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(l->http, dispatch, l);
 	if (tls)
 		evhttp_set_bevcb(l->http, bev_tls, l);
@@ -189,8 +190,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)event_base_loopexit(srv->base, NULL);
 }
 
-int ward_http_server_run(struct ward_http_server *srv, bool stop_on_signals,
-			 struct ward_err *err)
+int ward_http_server_run(struct ward_http_server *srv, bool stop_on_signals, struct ward_err *err)
 {
 	if (stop_on_signals) {
 		int sigs[2] = {SIGINT, SIGTERM};

@@ -55,8 +55,10 @@ static void *run_thread(void *arg)
 static int fixture_start(struct fixture *f, struct ward_err *err)
 {
 	time_t now = time(NULL);
-	struct ward_x509_template t = {.subject = "CN=test", .not_before = now - 60,
-				       .not_after = now + 3600, .path_len = -1,
+	struct ward_x509_template t = {.subject = "CN=test",
+				       .not_before = now - 60,
+				       .not_after = now + 3600,
+				       .path_len = -1,
 				       .key_usage = WARD_KU_DIGITAL_SIGNATURE,
 				       .ext_key_usage = WARD_EKU_SERVER_AUTH,
 				       .ip_addresses = (const char *const[]){"127.0.0.1"},
@@ -66,7 +68,8 @@ static int fixture_start(struct fixture *f, struct ward_err *err)
 	signal(SIGPIPE, SIG_IGN);
 	r = ward_pkey_generate(WARD_KEY_EC_P256, 0, &f->key, err);
 	if (r >= 0)
-		r = ward_x509_create(&t, f->key, NULL, f->key, WARD_SIG_ECDSA_SHA256, &f->cert, err);
+		r = ward_x509_create(&t, f->key, NULL, f->key, WARD_SIG_ECDSA_SHA256, &f->cert,
+				     err);
 	if (r >= 0)
 		r = ward_tls_server_new(f->key, f->cert, NULL, 0, &f->server_tls, err);
 	if (r >= 0)
@@ -109,8 +112,9 @@ WARD_TEST(https_roundtrip_keepalive_and_pin)
 	CHECK_OK(ward_tls_client_new(f.cert, &ctls, &err), &err);
 	CHECK_OK(ward_http_client_new(url, ctls, &c, &err), &err);
 	CHECK_OK(ward_http_client_peer_cert(c, &peer, &err), &err);
-	CHECK_OK(ward_http_request(c, "POST", "/a%20b?x=1%262", (const char *const[]){"Cookie", "z=1; sid=s1", NULL},
-				   "hello", 5, &resp, &err),
+	CHECK_OK(ward_http_request(c, "POST", "/a%20b?x=1%262",
+				   (const char *const[]){"Cookie", "z=1; sid=s1", NULL}, "hello", 5,
+				   &resp, &err),
 		 &err);
 	CHECK_INT(resp.status, ==, 200);
 	CHECK_STR((char *)resp.body, "POST /a b x=1&2 cookie=s1 body=5:hello");
@@ -145,8 +149,8 @@ WARD_TEST(pin_mismatch_refused)
 	struct ward_err err = WARD_ERR_INIT;
 	struct ward_http_response resp = {0};
 	time_t now = time(NULL);
-	struct ward_x509_template t = {.subject = "CN=other", .not_before = now - 60,
-				       .not_after = now + 3600, .path_len = -1};
+	struct ward_x509_template t = {
+	    .subject = "CN=other", .not_before = now - 60, .not_after = now + 3600, .path_len = -1};
 	char url[64];
 
 	CHECK_OK(fixture_start(&f, &err), &err);

@@ -38,22 +38,20 @@ static int exec(struct ward_store *st, const char *sql, struct ward_err *err)
 	return 0;
 }
 
-static int prepare(struct ward_store *st, const char *sql, sqlite3_stmt **ret,
-		   struct ward_err *err)
+static int prepare(struct ward_store *st, const char *sql, sqlite3_stmt **ret, struct ward_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, ret, NULL) != SQLITE_OK)
 		return db_err(st, err, "prepare");
 	return 0;
 }
 
-static const char SCHEMA[] =
-	"CREATE TABLE IF NOT EXISTS kv ("
-	" ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
-	" PRIMARY KEY (ns, key)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS audit ("
-	" seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
-	" subject TEXT NOT NULL, detail TEXT NOT NULL,"
-	" prev_hash BLOB NOT NULL, hash BLOB NOT NULL);";
+static const char SCHEMA[] = "CREATE TABLE IF NOT EXISTS kv ("
+			     " ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+			     " PRIMARY KEY (ns, key)) WITHOUT ROWID;"
+			     "CREATE TABLE IF NOT EXISTS audit ("
+			     " seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+			     " subject TEXT NOT NULL, detail TEXT NOT NULL,"
+			     " prev_hash BLOB NOT NULL, hash BLOB NOT NULL);";
 
 static int schema_setup(struct ward_store *st, struct ward_err *err)
 {
@@ -97,7 +95,7 @@ int ward_store_open(const char *path, struct ward_store **ret, struct ward_err *
 		return ward_err_set(err, -ENOMEM, "store: out of memory");
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-				    SQLITE_OPEN_EXRESCODE,
+				SQLITE_OPEN_EXRESCODE,
 			    NULL) != SQLITE_OK) {
 		if (!st->db)
 			return ward_err_set(err, -ENOMEM, "store '%s': out of memory", path);
@@ -251,8 +249,7 @@ int ward_store_insert(struct ward_store *st, const char *ns, const char *key, co
 			size, err);
 }
 
-int ward_store_delete(struct ward_store *st, const char *ns, const char *key,
-		      struct ward_err *err)
+int ward_store_delete(struct ward_store *st, const char *ns, const char *key, struct ward_err *err)
 {
 	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
 	int r;
@@ -310,7 +307,8 @@ int ward_store_audit_head(struct ward_store *st, uint64_t *ret_seq,
 	if (r != SQLITE_ROW)
 		return db_err(st, err, "audit head");
 	if (sqlite3_column_bytes(s, 1) != WARD_STORE_HASH_SIZE)
-		return ward_err_set(err, -WARD_E_MALFORMED, "store: audit head hash has wrong size");
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "store: audit head hash has wrong size");
 	*ret_seq = (uint64_t)sqlite3_column_int64(s, 0);
 	memcpy(ret_hash, sqlite3_column_blob(s, 1), WARD_STORE_HASH_SIZE);
 	return 0;
@@ -368,11 +366,11 @@ int ward_store_audit_each(struct ward_store *st, uint64_t from_seq, ward_store_a
 	(void)sqlite3_bind_int64(s, 1, (sqlite3_int64)from_seq);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ward_store_audit_row row = {
-			.seq = (uint64_t)sqlite3_column_int64(s, 0),
-			.time = sqlite3_column_int64(s, 1),
-			.kind = (const char *)sqlite3_column_text(s, 2),
-			.subject = (const char *)sqlite3_column_text(s, 3),
-			.detail = (const char *)sqlite3_column_text(s, 4),
+		    .seq = (uint64_t)sqlite3_column_int64(s, 0),
+		    .time = sqlite3_column_int64(s, 1),
+		    .kind = (const char *)sqlite3_column_text(s, 2),
+		    .subject = (const char *)sqlite3_column_text(s, 3),
+		    .detail = (const char *)sqlite3_column_text(s, 4),
 		};
 
 		if (!row.kind || !row.subject || !row.detail ||

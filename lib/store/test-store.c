@@ -122,9 +122,9 @@ WARD_TEST(open_errors)
 	strcpy(t.path, "/tmp/ward-store-XXXXXX");
 	CHECK_OK(ward_mkdtemp(t.path, &err), &err);
 	snprintf(db, sizeof(db), "%s/junk.db", t.path);
-	CHECK_OK(ward_file_write_atomic(db, "this is not a database, not at all....", 38, 0600,
-					&err),
-		 &err);
+	CHECK_OK(
+	    ward_file_write_atomic(db, "this is not a database, not at all....", 38, 0600, &err),
+	    &err);
 	CHECK_ERR(ward_store_open(db, &st, &err), -WARD_E_MALFORMED);
 }
 
@@ -162,8 +162,8 @@ WARD_TEST(audit_chain_rules)
 	WARD_CLEANUP(tmpdir_cleanup) struct tmpdir t = {{0}};
 	WARD_CLEANUP(ward_store_freep) struct ward_store *st = NULL;
 	struct ward_err err = WARD_ERR_INIT;
-	struct ward_store_audit_row row = {.seq = 1, .time = 1, .kind = "k", .subject = "s",
-					   .detail = "{}"};
+	struct ward_store_audit_row row = {
+	    .seq = 1, .time = 1, .kind = "k", .subject = "s", .detail = "{}"};
 	uint8_t hash[32];
 	uint64_t seq, n = 0;
 
