@@ -4,6 +4,7 @@
  * reference, then pin its certificate for later commands. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,7 @@ static int run(int argc, char **argv)
 		return cli_usage("verify", "unexpected argument '%s'", argv[optind]);
 	if (!url || !ref_path)
 		return cli_usage("verify", "--coordinator URL and --reference FILE are required");
+	signal(SIGPIPE, SIG_IGN);
 	if (load_reference(ref_path, &ref, &ark, &sim, &err) < 0)
 		return cli_fail("verify", &err);
 

@@ -2,6 +2,7 @@
 #include "coord-client.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ int coord_connect(const char *url, const char *pin_file, struct coord_conn *ret,
 	int r;
 
 	*ret = (struct coord_conn){0};
+	/* A server closing mid-write must be an error, not a SIGPIPE death. */
+	signal(SIGPIPE, SIG_IGN);
 	r = coord_pin_path(url, pin_file, ret->pin_path, sizeof(ret->pin_path), err);
 	if (r < 0)
 		return r;
