@@ -25,6 +25,7 @@
 #include "ward/compiler.h"
 #include "ward/crypto.h"
 #include "ward/error.h"
+#include "ward/tee.h"
 
 /* ---- SEV-SNP attestation report (AMD SEV-SNP ABI spec 56860) ---------- */
 
@@ -225,12 +226,6 @@ WARD_PUBLIC int ward_snp_verify(const struct ward_snp_report *r,
 #define WARD_EVIDENCE_MAX_SIZE (1u << 20)
 #define WARD_EVIDENCE_MAX_CERTS 8
 
-enum ward_tee {
-	WARD_TEE_AUTO = 0,
-	WARD_TEE_SNP,
-	WARD_TEE_SIM,
-};
-
 enum ward_evidence_format {
 	WARD_EVIDENCE_SNP_REPORT,   /* raw 1184-byte report */
 	WARD_EVIDENCE_SNP_TSM,      /* configfs-tsm outblob (+ auxblob) */
@@ -238,13 +233,10 @@ enum ward_evidence_format {
 	WARD_EVIDENCE_WARD_ENVELOPE, /* {"tee":"snp","report":...} */
 };
 
-/* Parse "snp", "sim", "auto". -WARD_E_MALFORMED otherwise. */
-WARD_PUBLIC int ward_tee_parse(const char *s, enum ward_tee *ret, struct ward_err *err);
-WARD_PUBLIC const char *ward_tee_name(enum ward_tee tee);
 WARD_PUBLIC const char *ward_evidence_format_name(enum ward_evidence_format f);
 
 struct ward_evidence {
-	enum ward_tee tee;
+	enum ward_tee_type tee; /* WARD_TEE_SNP */
 	enum ward_evidence_format format;
 	uint8_t report_buf[WARD_SNP_REPORT_SIZE]; /* private copy of the report */
 	struct ward_snp_report snp;               /* views into report_buf */
@@ -260,15 +252,16 @@ struct ward_evidence {
 /* Parse evidence bytes, detecting the format: "HCLA" magic -> Azure HCL;
  * '{' -> Ward envelope; exactly 1184 bytes -> raw report. aux (may be
  * NULL) is a certificate table (configfs-tsm auxblob) whose certificates
- * are added. tee AUTO accepts any; SNP requires SNP; SIM is unsupported
- * here. Everything is copied: *ret owns its data. */
+ * are added. tee WARD_TEE_NONE auto-detects; WARD_TEE_SNP requires SNP
+ * evidence; other TEEs are -WARD_E_UNSUPPORTED here (the sim TEE's
+ * verifier is not part of this module yet). Everything is copied: *ret owns its data. */
 WARD_PUBLIC int ward_evidence_parse(const void *buf, size_t size, const void *aux,
-				    size_t aux_size, enum ward_tee tee,
+				    size_t aux_size, enum ward_tee_type tee,
 				    struct ward_evidence **ret, struct ward_err *err);
 /* Load evidence from path: a file (see ward_evidence_parse), or a
  * configfs-tsm report directory holding "outblob" and optionally "auxblob"
  * (and "provider", which must be "sev_guest" when present). */
-WARD_PUBLIC int ward_evidence_load(const char *path, enum ward_tee tee,
+WARD_PUBLIC int ward_evidence_load(const char *path, enum ward_tee_type tee,
 				   struct ward_evidence **ret, struct ward_err *err);
 /* Add certificates (PEM bundle or one DER certificate) from a file, e.g.
  * a VCEK given on the command line. */

@@ -18,32 +18,6 @@
 #define HCL_MAGIC "HCLA"
 #define TSM_BLOB_MAX_SIZE (64u * 1024)
 
-int ward_tee_parse(const char *s, enum ward_tee *ret, struct ward_err *err)
-{
-	if (s && strcmp(s, "auto") == 0)
-		*ret = WARD_TEE_AUTO;
-	else if (s && strcmp(s, "snp") == 0)
-		*ret = WARD_TEE_SNP;
-	else if (s && strcmp(s, "sim") == 0)
-		*ret = WARD_TEE_SIM;
-	else
-		return ward_err_set(err, -WARD_E_MALFORMED, "unknown TEE '%s' (snp, sim or auto)",
-				    s ? s : "");
-	return 0;
-}
-
-const char *ward_tee_name(enum ward_tee tee)
-{
-	switch (tee) {
-	case WARD_TEE_SNP:
-		return "snp";
-	case WARD_TEE_SIM:
-		return "sim";
-	default:
-		return "auto";
-	}
-}
-
 const char *ward_evidence_format_name(enum ward_evidence_format f)
 {
 	switch (f) {
@@ -280,15 +254,16 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 }
 
 int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t aux_size,
-			enum ward_tee tee, struct ward_evidence **ret, struct ward_err *err)
+			enum ward_tee_type tee, struct ward_evidence **ret, struct ward_err *err)
 {
 	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
 	const uint8_t *p = buf;
 	int r;
 
-	if (tee == WARD_TEE_SIM)
+	if (tee != WARD_TEE_NONE && tee != WARD_TEE_SNP)
 		return ward_err_set(err, -WARD_E_UNSUPPORTED,
-				    "the sim TEE verifier is not available in this build");
+				    "evidence of TEE '%s' cannot be read here (snp only)",
+				    ward_tee_name(tee));
 	if (!buf || size == 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence is empty");
 	if (size > WARD_EVIDENCE_MAX_SIZE)
@@ -361,7 +336,7 @@ static int read_beneath(int dirfd, const char *dir, const char *name, bool requi
 	return 0;
 }
 
-int ward_evidence_load(const char *path, enum ward_tee tee, struct ward_evidence **ret,
+int ward_evidence_load(const char *path, enum ward_tee_type tee, struct ward_evidence **ret,
 		       struct ward_err *err)
 {
 	WARD_AUTOFREE uint8_t *buf = NULL;
