@@ -98,3 +98,22 @@ WARD_PUBLIC enum ward_tee_type ward_tee_detect(const struct ward_tee_opts *opts)
  * -WARD_E_UNSUPPORTED where the TEE has no such key. */
 WARD_PUBLIC int ward_tee_sealing_key(const struct ward_tee_opts *opts, uint8_t out[32],
 				     struct ward_err *err);
+
+/* ---- the sim TEE's socket protocol ------------------------------------
+ * INSECURE development TEE: a host process (ward sim serve) that signs
+ * SEV-SNP-format reports with a locally generated AMD-shaped chain. The
+ * container reaches it through a bind-mounted unix socket.
+ *   request:  "WSIM" u16le version(1) u16le 0 | report_data[64]
+ *   response: "WSIM" u16le version(1) u16le status (0 ok) |
+ *             u32le report_size | report | u32le aux_size | auxblob
+ * The auxblob is an SNP certificate table (VCEK, ASK, ARK; DER), exactly
+ * as configfs-tsm returns it on real hardware. */
+#define WARD_SIM_MAGIC "WSIM"
+#define WARD_SIM_VERSION 1
+#define WARD_SIM_SOCKET_DEFAULT "/.ward/run/sim.sock"
+
+/* Ask the sim TEE at socket_path for evidence (tee = WARD_TEE_SIM,
+ * outblob = report, auxblob = certificate table). */
+WARD_PUBLIC int ward_tee_sim_collect(const char *socket_path,
+				     const uint8_t report_data[WARD_REPORT_DATA_SIZE],
+				     struct ward_tee_evidence **ret, struct ward_err *err);
