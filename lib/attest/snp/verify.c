@@ -232,9 +232,15 @@ static int check_hwid(const struct ward_x509 *leaf, const struct ward_snp_report
 	rr = ward_x509_extension(leaf, OID_HWID, &der, &size, err);
 	if (rr < 0)
 		return ward_err_prefix(err, "VCEK hardware ID extension (%s)", OID_HWID);
-	rr = ward_der_expect(der, size, 0x04, &hwid, err);
-	if (rr < 0)
-		return ward_err_prefix(err, "VCEK hardware ID extension (%s)", OID_HWID);
+	/* KDS VCEKs carry the raw bytes as the extension value; newer ones
+	 * wrap them in a DER OCTET STRING. Accept exactly these two forms. */
+	if (size == want) {
+		hwid = ward_cur_make(der, size);
+	} else {
+		rr = ward_der_expect(der, size, WARD_DER_TAG_OCTET_STRING, &hwid, err);
+		if (rr < 0)
+			return ward_err_prefix(err, "VCEK hardware ID extension (%s)", OID_HWID);
+	}
 	if (hwid.left != want)
 		return ward_err_set(err, -WARD_E_VERIFY,
 				    "VCEK hardware ID is %zu bytes, expected %zu for %s", hwid.left,
