@@ -29,8 +29,8 @@
 
 /* ---- SEV-SNP attestation report (AMD SEV-SNP ABI spec 56860) ---------- */
 
-#define WARD_SNP_REPORT_SIZE 0x4A0 /* 1184 */
-#define WARD_SNP_SIGNED_SIZE 0x2A0 /* the signature covers bytes 0x000..0x29F */
+#define WARD_SNP_REPORT_SIZE 0x4A0     /* 1184 */
+#define WARD_SNP_SIGNED_SIZE 0x2A0     /* the signature covers bytes 0x000..0x29F */
 #define WARD_SNP_SIG_COMPONENT_SIZE 72 /* r and s fields, little-endian */
 #define WARD_SNP_CHIP_ID_SIZE 64
 #define WARD_SNP_TURIN_HWID_SIZE 8 /* Turin VCEKs carry the first 8 bytes of CHIP_ID */
@@ -83,23 +83,23 @@ struct ward_snp_report {
 	bool author_key_en;
 	bool mask_chip_key;
 	enum ward_snp_signing_key signing_key;
-	const uint8_t *report_data;       /* 64 */
-	const uint8_t *measurement;       /* 48 */
-	const uint8_t *host_data;         /* 32 */
-	const uint8_t *id_key_digest;     /* 48 */
+	const uint8_t *report_data;	  /* 64 */
+	const uint8_t *measurement;	  /* 48 */
+	const uint8_t *host_data;	  /* 32 */
+	const uint8_t *id_key_digest;	  /* 48 */
 	const uint8_t *author_key_digest; /* 48 */
-	const uint8_t *report_id;         /* 32 */
-	const uint8_t *report_id_ma;      /* 32 */
+	const uint8_t *report_id;	  /* 32 */
+	const uint8_t *report_id_ma;	  /* 32 */
 	uint64_t reported_tcb;
 	uint8_t cpuid_fam_id, cpuid_mod_id, cpuid_step; /* v3+, zero in v2 */
-	const uint8_t *chip_id;                         /* 64 */
+	const uint8_t *chip_id;				/* 64 */
 	uint64_t committed_tcb;
 	uint8_t current_build, current_minor, current_major;
 	uint8_t committed_build, committed_minor, committed_major;
 	uint64_t launch_tcb;
 	uint64_t launch_mit_vector, current_mit_vector; /* v5, zero before */
-	const uint8_t *sig_r;                           /* 72, little-endian */
-	const uint8_t *sig_s;                           /* 72, little-endian */
+	const uint8_t *sig_r;				/* 72, little-endian */
+	const uint8_t *sig_s;				/* 72, little-endian */
 };
 
 /* Parse the 1184-byte report in buf without verifying it: size must be
@@ -150,7 +150,7 @@ enum ward_snp_cert_kind {
 
 struct ward_snp_cert_entry {
 	enum ward_snp_cert_kind kind;
-	uint8_t guid[16]; /* as stored (the byte order of the text form) */
+	uint8_t guid[16];    /* as stored (the byte order of the text form) */
 	const uint8_t *data; /* borrowed view into the table buffer */
 	size_t size;
 };
@@ -175,8 +175,8 @@ WARD_PUBLIC int ward_snp_certtable_parse(const void *buf, size_t size,
 
 struct ward_snp_hcl {
 	uint32_t version;
-	const uint8_t *report; /* 1184 bytes at offset 0x20 (borrowed) */
-	uint32_t hash_type;    /* 1 SHA-256, 2 SHA-384, 3 SHA-512 */
+	const uint8_t *report;	     /* 1184 bytes at offset 0x20 (borrowed) */
+	uint32_t hash_type;	     /* 1 SHA-256, 2 SHA-384, 3 SHA-512 */
 	const uint8_t *runtime_data; /* variable data (runtime claims JSON), borrowed */
 	size_t runtime_data_size;
 };
@@ -198,9 +198,9 @@ WARD_PUBLIC int ward_snp_builtin_ask(enum ward_snp_product product, bool vlek,
 				     struct ward_x509 **ret, struct ward_err *err);
 
 struct ward_snp_verify_opts {
-	time_t at;                          /* verification time */
-	const char *collateral_dir;         /* offline cache (may be NULL) */
-	struct ward_x509 *const *certs;     /* borrowed: VCEK/VLEK/ASK from the evidence */
+	time_t at;			/* verification time */
+	const char *collateral_dir;	/* offline cache (may be NULL) */
+	struct ward_x509 *const *certs; /* borrowed: VCEK/VLEK/ASK from the evidence */
 	size_t cert_count;
 	struct ward_crl *const *crls; /* borrowed: CRLs from the evidence (may be NULL) */
 	size_t crl_count;
@@ -227,9 +227,9 @@ WARD_PUBLIC int ward_snp_verify(const struct ward_snp_report *r,
 #define WARD_EVIDENCE_MAX_CERTS 8
 
 enum ward_evidence_format {
-	WARD_EVIDENCE_SNP_REPORT,   /* raw 1184-byte report */
-	WARD_EVIDENCE_SNP_TSM,      /* configfs-tsm outblob (+ auxblob) */
-	WARD_EVIDENCE_SNP_HCL,      /* Azure HCL report */
+	WARD_EVIDENCE_SNP_REPORT,    /* raw 1184-byte report */
+	WARD_EVIDENCE_SNP_TSM,	     /* configfs-tsm outblob (+ auxblob) */
+	WARD_EVIDENCE_SNP_HCL,	     /* Azure HCL report */
 	WARD_EVIDENCE_WARD_ENVELOPE, /* {"tee":"snp","report":...} */
 };
 
@@ -239,8 +239,8 @@ struct ward_evidence {
 	enum ward_tee_type tee; /* WARD_TEE_SNP */
 	enum ward_evidence_format format;
 	uint8_t report_buf[WARD_SNP_REPORT_SIZE]; /* private copy of the report */
-	struct ward_snp_report snp;               /* views into report_buf */
-	struct ward_x509 **certs;                 /* owned, cert_count entries */
+	struct ward_snp_report snp;		  /* views into report_buf */
+	struct ward_x509 **certs;		  /* owned, cert_count entries */
 	size_t cert_count;
 	struct ward_crl **crls; /* owned */
 	size_t crl_count;
@@ -255,9 +255,9 @@ struct ward_evidence {
  * are added. tee WARD_TEE_NONE auto-detects; WARD_TEE_SNP requires SNP
  * evidence; other TEEs are -WARD_E_UNSUPPORTED here (the sim TEE's
  * verifier is not part of this module yet). Everything is copied: *ret owns its data. */
-WARD_PUBLIC int ward_evidence_parse(const void *buf, size_t size, const void *aux,
-				    size_t aux_size, enum ward_tee_type tee,
-				    struct ward_evidence **ret, struct ward_err *err);
+WARD_PUBLIC int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t aux_size,
+				    enum ward_tee_type tee, struct ward_evidence **ret,
+				    struct ward_err *err);
 /* Load evidence from path: a file (see ward_evidence_parse), or a
  * configfs-tsm report directory holding "outblob" and optionally "auxblob"
  * (and "provider", which must be "sev_guest" when present). */
@@ -278,9 +278,9 @@ WARD_PUBLIC int ward_evidence_claims(const struct ward_evidence *ev, json_t **re
 				     struct ward_err *err);
 
 struct ward_attest_opts {
-	time_t at;                  /* verification time */
+	time_t at;		    /* verification time */
 	const char *collateral_dir; /* may be NULL */
-	unsigned warn_days;         /* expiry warning horizon */
+	unsigned warn_days;	    /* expiry warning horizon */
 	bool require_crl;
 };
 

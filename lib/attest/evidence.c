@@ -13,6 +13,7 @@
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
+#include "ward/json.h"
 #include "ward/log.h"
 
 #define HCL_MAGIC "HCLA"
@@ -184,18 +185,15 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 	WARD_CLEANUP(json_decrefp) json_t *j = NULL;
 	WARD_AUTOFREE uint8_t *report = NULL;
 	WARD_AUTOFREE uint8_t *table = NULL;
-	json_error_t jerr;
 	const char *key;
 	json_t *v, *certs = NULL;
 	const char *tee = NULL, *report_b64 = NULL, *table_b64 = NULL;
 	size_t report_size, table_size;
 	int r;
 
-	j = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j)
-		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "evidence envelope: JSON error at line %d column %d: %s",
-				    jerr.line, jerr.column, jerr.text);
+	r = ward_json_parse(buf, size, WARD_EVIDENCE_MAX_SIZE, &j, err);
+	if (r < 0)
+		return ward_err_prefix(err, "evidence envelope");
 	if (!json_is_object(j))
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence envelope: not an object");
 	json_object_foreach(j, key, v)
@@ -234,8 +232,8 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 		if (!json_is_string(c))
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    "evidence envelope: certs[%zu] is not a string", i);
-		r = ward_base64_decode(json_string_value(c), json_string_length(c), &der,
-				       &der_size, err);
+		r = ward_base64_decode(json_string_value(c), json_string_length(c), &der, &der_size,
+				       err);
 		if (r < 0)
 			return ward_err_prefix(err, "evidence envelope: certs[%zu]", i);
 		r = add_certs_bytes(ev, der, der_size, err);
@@ -316,8 +314,8 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 	return 0;
 }
 
-static int read_beneath(int dirfd, const char *dir, const char *name, bool required,
-			uint8_t **ret, size_t *ret_size, struct ward_err *err)
+static int read_beneath(int dirfd, const char *dir, const char *name, bool required, uint8_t **ret,
+			size_t *ret_size, struct ward_err *err)
 {
 	WARD_AUTOCLOSE int fd = -1;
 	int r;
@@ -444,15 +442,14 @@ int ward_evidence_claims(const struct ward_evidence *ev, json_t **ret, struct wa
 }
 
 /* Azure: REPORT_DATA must start with hash(runtime data), zero after it. */
-static int check_hcl_binding(const struct ward_evidence *ev, json_t *claims,
-			     struct ward_err *err)
+static int check_hcl_binding(const struct ward_evidence *ev, json_t *claims, struct ward_err *err)
 {
 	static const enum ward_hash_alg algs[] = {WARD_HASH_SHA256, WARD_HASH_SHA384,
 						  WARD_HASH_SHA512};
 	enum ward_hash_alg alg;
 	uint8_t digest[WARD_HASH_MAX_SIZE], zeros[64] = {0};
 	size_t n;
-	json_t *runtime;
+	json_t *runtime = NULL;
 	int r;
 
 	if (ev->runtime_hash_type < 1 || ev->runtime_hash_type > 3)
@@ -471,9 +468,8 @@ static int check_hcl_binding(const struct ward_evidence *ev, json_t *claims,
 				    ward_hash_name(alg));
 	/* The runtime data is JSON (the vTPM attestation key, VM
 	 * configuration); keep it as an object when it parses. */
-	runtime = json_loadb((const char *)ev->runtime_data, ev->runtime_data_size,
-			     JSON_REJECT_DUPLICATES, NULL);
-	if (!runtime)
+	if (ward_json_parse(ev->runtime_data, ev->runtime_data_size, WARD_SNP_HCL_MAX_SIZE,
+			    &runtime, NULL) < 0)
 		runtime = json_stringn((const char *)ev->runtime_data, ev->runtime_data_size);
 	if (ward_snp_json_set(claims, "runtime_data", runtime) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -485,14 +481,14 @@ int ward_evidence_verify(const struct ward_evidence *ev, const struct ward_attes
 {
 	WARD_CLEANUP(json_decrefp) json_t *claims = NULL;
 	struct ward_snp_verify_opts sopts = {
-		.at = opts->at,
-		.collateral_dir = opts->collateral_dir,
-		.certs = ev->certs,
-		.cert_count = ev->cert_count,
-		.crls = ev->crls,
-		.crl_count = ev->crl_count,
-		.warn_days = opts->warn_days,
-		.require_crl = opts->require_crl,
+	    .at = opts->at,
+	    .collateral_dir = opts->collateral_dir,
+	    .certs = ev->certs,
+	    .cert_count = ev->cert_count,
+	    .crls = ev->crls,
+	    .crl_count = ev->crl_count,
+	    .warn_days = opts->warn_days,
+	    .require_crl = opts->require_crl,
 	};
 	int r;
 

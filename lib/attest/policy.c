@@ -11,6 +11,7 @@
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
+#include "ward/json.h"
 
 #define TCB_FIELDS 5
 static const char *const tcb_names[TCB_FIELDS] = {"bl", "tee", "snp", "ucode", "fmc"};
@@ -89,8 +90,7 @@ static int parse_min_tcb(struct ward_attest_policy *p, json_t *o, struct ward_er
 					    "policy min_tcb: unknown component '%s' (bl, tee, snp, "
 					    "ucode, fmc)",
 					    key);
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 255)
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    "policy min_tcb.%s: expected an integer 0..255", key);
 		p->min_tcb[i] = (int)json_integer_value(v);
@@ -98,8 +98,8 @@ static int parse_min_tcb(struct ward_attest_policy *p, json_t *o, struct ward_er
 	return 0;
 }
 
-static int parse_string_set(json_t *a, const char *where, const char *const *allowed,
-			    bool *flags, struct ward_err *err)
+static int parse_string_set(json_t *a, const char *where, const char *const *allowed, bool *flags,
+			    struct ward_err *err)
 {
 	size_t i;
 	json_t *v;
@@ -127,7 +127,6 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 {
 	WARD_CLEANUP(ward_attest_policy_freep) struct ward_attest_policy *p = NULL;
 	WARD_CLEANUP(json_decrefp) json_t *j = NULL;
-	json_error_t jerr;
 	const char *key;
 	json_t *v;
 	int r;
@@ -135,11 +134,9 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 	if (size > WARD_ATTEST_POLICY_MAX_SIZE)
 		return ward_err_set(err, -WARD_E_TOO_BIG, "policy: %zu bytes exceeds %u", size,
 				    WARD_ATTEST_POLICY_MAX_SIZE);
-	j = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j)
-		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "policy: JSON error at line %d column %d: %s", jerr.line,
-				    jerr.column, jerr.text);
+	r = ward_json_parse(buf, size, WARD_ATTEST_POLICY_MAX_SIZE, &j, err);
+	if (r < 0)
+		return ward_err_prefix(err, "policy");
 	if (!json_is_object(j))
 		return ward_err_set(err, -WARD_E_MALFORMED, "policy: expected a JSON object");
 	p = calloc(1, sizeof(*p));
@@ -185,8 +182,9 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 				return r;
 		} else if (strcmp(key, "allow_debug_insecure") == 0) {
 			if (!json_is_boolean(v))
-				return ward_err_set(err, -WARD_E_MALFORMED,
-						    "policy allow_debug_insecure: expected a boolean");
+				return ward_err_set(
+				    err, -WARD_E_MALFORMED,
+				    "policy allow_debug_insecure: expected a boolean");
 			p->allow_debug_insecure = json_is_true(v);
 		} else if (strcmp(key, "max_vmpl") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
@@ -232,15 +230,15 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 			p->allow_vcek = flags[0];
 			p->allow_vlek = flags[1];
 		} else {
-			return ward_err_set(err, -WARD_E_MALFORMED, "policy: unknown key '%s'", key);
+			return ward_err_set(err, -WARD_E_MALFORMED, "policy: unknown key '%s'",
+					    key);
 		}
 	}
 	*ret = WARD_TAKE_PTR(p);
 	return 0;
 }
 
-int ward_attest_policy_load(const char *path, struct ward_attest_policy **ret,
-			    struct ward_err *err)
+int ward_attest_policy_load(const char *path, struct ward_attest_policy **ret, struct ward_err *err)
 {
 	WARD_AUTOFREE uint8_t *raw = NULL;
 	size_t size;
@@ -261,8 +259,7 @@ struct verdict {
 	bool oom;
 };
 
-static void fail(struct verdict *v, const char *check, const char *fmt, ...)
-	WARD_PRINTF(3, 4);
+static void fail(struct verdict *v, const char *check, const char *fmt, ...) WARD_PRINTF(3, 4);
 static void fail(struct verdict *v, const char *check, const char *fmt, ...)
 {
 	char reason[256];
@@ -272,8 +269,8 @@ static void fail(struct verdict *v, const char *check, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (json_array_append_new(v->failed, json_pack("{s:s, s:s}", "check", check, "reason",
-						       reason)) < 0)
+	if (json_array_append_new(v->failed,
+				  json_pack("{s:s, s:s}", "check", check, "reason", reason)) < 0)
 		v->oom = true;
 	/* Name each failed check once in the summary. */
 	if (!strstr(v->summary, check))
@@ -339,16 +336,16 @@ int ward_attest_policy_check(const struct ward_attest_policy *p, const json_t *c
 				     tcb_names[i]);
 			} else if (json_integer_value(c) < p->min_tcb[i]) {
 				fail(&v, "min_tcb", "reported TCB %s is %lld, minimum is %d",
-				     tcb_names[i], (long long)json_integer_value(c),
-				     p->min_tcb[i]);
+				     tcb_names[i], (long long)json_integer_value(c), p->min_tcb[i]);
 			}
 		}
 	}
 
 	j = json_object_get(claims, "debug");
 	if (!p->allow_debug_insecure && !json_is_false(j))
-		fail(&v, "debug", "the guest policy allows debugging (its memory is readable by "
-				  "the host)");
+		fail(&v, "debug",
+		     "the guest policy allows debugging (its memory is readable by "
+		     "the host)");
 
 	if (p->has_max_vmpl) {
 		j = json_object_get(claims, "vmpl");

@@ -30,18 +30,18 @@ WARD_TEST(der_uint64_invalid)
 	uint64_t v;
 	uint8_t buf[8];
 
-	CHECK_ERR(u64("", &v), -WARD_E_MALFORMED);          /* empty input */
-	CHECK_ERR(u64("02", &v), -WARD_E_MALFORMED);        /* no length */
-	CHECK_ERR(u64("0200", &v), -WARD_E_MALFORMED);      /* empty INTEGER */
-	CHECK_ERR(u64("020180", &v), -WARD_E_MALFORMED);    /* negative */
-	CHECK_ERR(u64("02020001", &v), -WARD_E_MALFORMED);  /* not minimal */
-	CHECK_ERR(u64("0201050a", &v), -WARD_E_MALFORMED);  /* trailing byte */
-	CHECK_ERR(u64("040105", &v), -WARD_E_MALFORMED);    /* wrong tag */
-	CHECK_ERR(u64("020201", &v), -WARD_E_MALFORMED);    /* truncated */
+	CHECK_ERR(u64("", &v), -WARD_E_MALFORMED);			 /* empty input */
+	CHECK_ERR(u64("02", &v), -WARD_E_MALFORMED);			 /* no length */
+	CHECK_ERR(u64("0200", &v), -WARD_E_MALFORMED);			 /* empty INTEGER */
+	CHECK_ERR(u64("020180", &v), -WARD_E_MALFORMED);		 /* negative */
+	CHECK_ERR(u64("02020001", &v), -WARD_E_MALFORMED);		 /* not minimal */
+	CHECK_ERR(u64("0201050a", &v), -WARD_E_MALFORMED);		 /* trailing byte */
+	CHECK_ERR(u64("040105", &v), -WARD_E_MALFORMED);		 /* wrong tag */
+	CHECK_ERR(u64("020201", &v), -WARD_E_MALFORMED);		 /* truncated */
 	CHECK_ERR(u64("0209010000000000000000", &v), -WARD_E_MALFORMED); /* > 64 bits */
-	CHECK_ERR(u64("02810105", &v), -WARD_E_MALFORMED);  /* long form for a short length */
-	CHECK_ERR(u64("0280", &v), -WARD_E_MALFORMED);      /* indefinite length */
-	CHECK_ERR(u64("1f0201", &v), -WARD_E_MALFORMED);    /* high tag number */
+	CHECK_ERR(u64("02810105", &v), -WARD_E_MALFORMED); /* long form for a short length */
+	CHECK_ERR(u64("0280", &v), -WARD_E_MALFORMED);	   /* indefinite length */
+	CHECK_ERR(u64("1f0201", &v), -WARD_E_MALFORMED);   /* high tag number */
 	CHECK_ERR(ward_der_uint64(buf, ward_test_unhex("0200", buf, sizeof(buf)), &v, &err),
 		  -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "empty INTEGER");
@@ -84,8 +84,7 @@ WARD_TEST(der_expect_octets)
 	CHECK_OK(ward_der_expect(buf, n, WARD_DER_TAG_OCTET_STRING, &content, &err), &err);
 	CHECK_INT(content.left, ==, 8);
 	CHECK_INT(content.p[0], ==, 0x3b);
-	CHECK_ERR(ward_der_expect(buf, n, WARD_DER_TAG_INTEGER, &content, &err),
-		  -WARD_E_MALFORMED);
+	CHECK_ERR(ward_der_expect(buf, n, WARD_DER_TAG_INTEGER, &content, &err), -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "expected tag 0x02");
 	CHECK_ERR(ward_der_expect(buf, n - 1, WARD_DER_TAG_OCTET_STRING, &content, &err),
 		  -WARD_E_MALFORMED);

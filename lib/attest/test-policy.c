@@ -6,10 +6,15 @@
 #include "ward/attest.h"
 #include "ward/cleanup.h"
 
-#define M1 "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c"
-#define M2 "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"
-#define RD "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2" \
-	   "0000000000000000000000000000000000000000000000000000000000000000"
+#define M1                                                                                         \
+	"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f90" \
+	"50d3d38c"
+#define M2                                                                                         \
+	"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2" \
+	"e4872b01"
+#define RD                                                                                         \
+	"ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2"                         \
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 static json_t *claims(void)
 {
@@ -18,8 +23,8 @@ static json_t *claims(void)
 			 "tee", "snp", "verified", 1, "insecure", 0, "measurement", M1, "debug", 0,
 			 "vmpl", 0, "guest_svn", 4, "report_data", RD, "host_data",
 			 "0000000000000000000000000000000000000000000000000000000000000000",
-			 "signing_key", "vcek", "reported_tcb", "bl", 3, "tee", 0, "snp", 8, "ucode",
-			 115);
+			 "signing_key", "vcek", "reported_tcb", "bl", 3, "tee", 0, "snp", 8,
+			 "ucode", 115);
 }
 
 static int parse(const char *text, struct ward_attest_policy **p, struct ward_err *err)
@@ -34,14 +39,17 @@ WARD_TEST(policy_all_checks_pass)
 	json_auto_t *c = claims();
 	json_auto_t *verdict = NULL;
 
-	CHECK_OK(parse("{\"measurements\": [\"" M2 "\", \"" M1 "\"],"
-		       " \"min_tcb\": {\"bl\": 3, \"tee\": 0, \"snp\": 8, \"ucode\": 115, \"fmc\": 0},"
-		       " \"max_vmpl\": 0, \"min_guest_svn\": 4, \"tees\": [\"snp\"],"
-		       " \"signing_keys\": [\"vcek\"],"
-		       " \"report_data\": \"EC6C52D7533CC2C4F45BE7849CF112AB82B2009FE7BD43E71ED08C14400AD7E2\","
-		       " \"host_data\": \"0000000000000000000000000000000000000000000000000000000000000000\"}",
-		       &p, &err),
-		 &err);
+	CHECK_OK(
+	    parse("{\"measurements\": [\"" M2 "\", \"" M1 "\"],"
+		  " \"min_tcb\": {\"bl\": 3, \"tee\": 0, \"snp\": 8, \"ucode\": 115, \"fmc\": 0},"
+		  " \"max_vmpl\": 0, \"min_guest_svn\": 4, \"tees\": [\"snp\"],"
+		  " \"signing_keys\": [\"vcek\"],"
+		  " \"report_data\": "
+		  "\"EC6C52D7533CC2C4F45BE7849CF112AB82B2009FE7BD43E71ED08C14400AD7E2\","
+		  " \"host_data\": "
+		  "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+		  &p, &err),
+	    &err);
 	CHECK_OK(ward_attest_policy_check(p, c, &verdict, &err), &err);
 	CHECK(json_is_true(json_object_get(verdict, "ok")));
 	CHECK_INT(json_array_size(json_object_get(verdict, "failed")), ==, 0);
@@ -61,7 +69,7 @@ WARD_TEST(policy_empty_forbids_debug_and_unverified)
 	CHECK_MSG(&err, "policy not met: debug");
 	CHECK(json_is_false(json_object_get(verdict, "ok")));
 	CHECK_STR(json_string_value(json_object_get(
-			  json_array_get(json_object_get(verdict, "failed"), 0), "check")),
+		      json_array_get(json_object_get(verdict, "failed"), 0), "check")),
 		  "debug");
 	json_object_set_new(c, "debug", json_false());
 	json_object_set_new(c, "verified", json_false());
@@ -91,14 +99,15 @@ WARD_TEST(policy_every_failure_named)
 	WARD_CLEANUP(ward_attest_policy_freep) struct ward_attest_policy *p = NULL;
 	json_auto_t *c = claims();
 	json_auto_t *verdict = NULL;
-	static const char *const want[] = {"tee",	 "measurement", "min_tcb",
-					   "debug",	 "vmpl",	"guest_svn",
-					   "report_data", "host_data",	"signing_key"};
+	static const char *const want[] = {"tee",	  "measurement", "min_tcb",
+					   "debug",	  "vmpl",	 "guest_svn",
+					   "report_data", "host_data",	 "signing_key"};
 
 	CHECK_OK(parse("{\"measurements\": [\"" M2 "\"], \"min_tcb\": {\"ucode\": 116, \"snp\": 9},"
 		       " \"max_vmpl\": 0, \"min_guest_svn\": 5, \"tees\": [\"snp\"],"
 		       " \"signing_keys\": [\"vlek\"], \"report_data\": \"01\","
-		       " \"host_data\": \"1111111111111111111111111111111111111111111111111111111111111111\"}",
+		       " \"host_data\": "
+		       "\"1111111111111111111111111111111111111111111111111111111111111111\"}",
 		       &p, &err),
 		 &err);
 	json_object_set_new(c, "debug", json_true());
@@ -110,9 +119,9 @@ WARD_TEST(policy_every_failure_named)
 		size_t k;
 		json_t *f;
 
-		json_array_foreach(json_object_get(verdict, "failed"), k, f)
-			if (strcmp(json_string_value(json_object_get(f, "check")), want[i]) == 0)
-				found = true;
+		json_array_foreach(json_object_get(verdict, "failed"), k,
+				   f) if (strcmp(json_string_value(json_object_get(f, "check")),
+						 want[i]) == 0) found = true;
 		if (!found)
 			WARD_FAIL_("check %s not reported", want[i]);
 		CHECK_MSG(&err, want[i]);
@@ -138,29 +147,29 @@ WARD_TEST(policy_min_tcb_missing_component)
 WARD_TEST(policy_parse_errors)
 {
 	static const char *const bad[] = {
-		"",
-		"[]",
-		"{\"unknown\": 1}",
-		"{\"measurements\": \"" M1 "\"}",
-		"{\"measurements\": [\"00\"]}",
-		"{\"measurements\": [\"zz\"]}",
-		"{\"measurements\": [1]}",
-		"{\"min_tcb\": {\"bogus\": 1}}",
-		"{\"min_tcb\": {\"bl\": 256}}",
-		"{\"min_tcb\": {\"bl\": -1}}",
-		"{\"min_tcb\": []}",
-		"{\"max_vmpl\": 4}",
-		"{\"max_vmpl\": \"0\"}",
-		"{\"allow_debug_insecure\": 1}",
-		"{\"report_data\": \"\"}",
-		"{\"report_data\": \"" RD "00\"}",
-		"{\"host_data\": \"00\"}",
-		"{\"tees\": []}",
-		"{\"tees\": [\"sgx2\"]}",
-		"{\"signing_keys\": [\"ask\"]}",
-		"{\"min_guest_svn\": -1}",
-		"{\"max_vmpl\": 0, \"max_vmpl\": 1}",
-		"{} {}",
+	    "",
+	    "[]",
+	    "{\"unknown\": 1}",
+	    "{\"measurements\": \"" M1 "\"}",
+	    "{\"measurements\": [\"00\"]}",
+	    "{\"measurements\": [\"zz\"]}",
+	    "{\"measurements\": [1]}",
+	    "{\"min_tcb\": {\"bogus\": 1}}",
+	    "{\"min_tcb\": {\"bl\": 256}}",
+	    "{\"min_tcb\": {\"bl\": -1}}",
+	    "{\"min_tcb\": []}",
+	    "{\"max_vmpl\": 4}",
+	    "{\"max_vmpl\": \"0\"}",
+	    "{\"allow_debug_insecure\": 1}",
+	    "{\"report_data\": \"\"}",
+	    "{\"report_data\": \"" RD "00\"}",
+	    "{\"host_data\": \"00\"}",
+	    "{\"tees\": []}",
+	    "{\"tees\": [\"sgx2\"]}",
+	    "{\"signing_keys\": [\"ask\"]}",
+	    "{\"min_guest_svn\": -1}",
+	    "{\"max_vmpl\": 0, \"max_vmpl\": 1}",
+	    "{} {}",
 	};
 	struct ward_err err = WARD_ERR_INIT;
 	struct ward_attest_policy *p = NULL;

@@ -15,8 +15,7 @@
 #define HCL_REPORT_TYPE_SNP 2
 #define IGVM_HEADER_SIZE 20
 
-int ward_snp_hcl_parse(const void *buf, size_t size, struct ward_snp_hcl *ret,
-		       struct ward_err *err)
+int ward_snp_hcl_parse(const void *buf, size_t size, struct ward_snp_hcl *ret, struct ward_err *err)
 {
 	const struct ward_cur base = ward_cur_make(buf, size);
 	struct ward_cur c = base, body, igvm;
@@ -34,8 +33,8 @@ int ward_snp_hcl_parse(const void *buf, size_t size, struct ward_snp_hcl *ret,
 	    ward_cur_skip(&c, 12) < 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "HCL report: header truncated");
 	if (h.version != 1 && h.version != 2)
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "HCL report: version %u not supported",
-				    h.version);
+		return ward_err_set(err, -WARD_E_UNSUPPORTED,
+				    "HCL report: version %u not supported", h.version);
 	if (request_type != HCL_REQUEST_TYPE_REPORT || status != 0)
 		return ward_err_set(err, -WARD_E_MALFORMED,
 				    "HCL report: request type %u / status %u (expected 2 / 0)",
@@ -68,8 +67,8 @@ int ward_snp_hcl_parse(const void *buf, size_t size, struct ward_snp_hcl *ret,
 		return ward_err_set(err, -WARD_E_UNSUPPORTED,
 				    "HCL report: report type %u is not SEV-SNP (2)", report_type);
 	if (h.hash_type < 1 || h.hash_type > 3)
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "HCL report: hash type %u not supported",
-				    h.hash_type);
+		return ward_err_set(err, -WARD_E_UNSUPPORTED,
+				    "HCL report: hash type %u not supported", h.hash_type);
 	h.runtime_data_size = var_size;
 	*ret = h;
 	return 0;

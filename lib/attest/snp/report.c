@@ -151,10 +151,10 @@ void ward_snp_tcb_decode(uint64_t raw, enum ward_snp_product product, struct war
 }
 
 static const char *const product_names[] = {
-	[WARD_SNP_PRODUCT_UNKNOWN] = "unknown",
-	[WARD_SNP_PRODUCT_MILAN] = "Milan",
-	[WARD_SNP_PRODUCT_GENOA] = "Genoa",
-	[WARD_SNP_PRODUCT_TURIN] = "Turin",
+    [WARD_SNP_PRODUCT_UNKNOWN] = "unknown",
+    [WARD_SNP_PRODUCT_MILAN] = "Milan",
+    [WARD_SNP_PRODUCT_GENOA] = "Genoa",
+    [WARD_SNP_PRODUCT_TURIN] = "Turin",
 };
 
 const char *ward_snp_product_name(enum ward_snp_product product)
@@ -171,8 +171,8 @@ int ward_snp_product_parse(const char *name, enum ward_snp_product *ret, struct 
 			*ret = (enum ward_snp_product)i;
 			return 0;
 		}
-	return ward_err_set(err, -WARD_E_MALFORMED, "unknown SNP product '%s' (Milan, Genoa, Turin)",
-			    name ? name : "");
+	return ward_err_set(err, -WARD_E_MALFORMED,
+			    "unknown SNP product '%s' (Milan, Genoa, Turin)", name ? name : "");
 }
 
 enum ward_snp_product ward_snp_product_from_issuer_cn(const char *cn)
@@ -183,7 +183,8 @@ enum ward_snp_product ward_snp_product_from_issuer_cn(const char *cn)
 		size_t n = strlen(prefixes[i]);
 		enum ward_snp_product p;
 
-		if (strncmp(cn, prefixes[i], n) == 0 && ward_snp_product_parse(cn + n, &p, NULL) == 0)
+		if (strncmp(cn, prefixes[i], n) == 0 &&
+		    ward_snp_product_parse(cn + n, &p, NULL) == 0)
 			return p;
 	}
 	return WARD_SNP_PRODUCT_UNKNOWN;
@@ -268,8 +269,8 @@ int ward_snp_report_claims(const struct ward_snp_report *r, enum ward_snp_produc
 	rr |= ward_snp_json_set(o, "host_data", ward_snp_json_hex(r->host_data, 32));
 	rr |= ward_snp_json_set(o, "report_data", ward_snp_json_hex(r->report_data, 64));
 	rr |= ward_snp_json_set(o, "id_key_digest", ward_snp_json_hex(r->id_key_digest, 48));
-	rr |= ward_snp_json_set(o, "author_key_digest",
-				ward_snp_json_hex(r->author_key_digest, 48));
+	rr |=
+	    ward_snp_json_set(o, "author_key_digest", ward_snp_json_hex(r->author_key_digest, 48));
 	rr |= ward_snp_json_set(o, "family_id", ward_snp_json_hex(r->family_id, 16));
 	rr |= ward_snp_json_set(o, "image_id", ward_snp_json_hex(r->image_id, 16));
 	rr |= ward_snp_json_set(o, "report_id", ward_snp_json_hex(r->report_id, 32));
@@ -284,21 +285,21 @@ int ward_snp_report_claims(const struct ward_snp_report *r, enum ward_snp_produc
 	rr |= ward_snp_json_set(o, "signing_key", json_string(signing_key_name(r->signing_key)));
 	rr |= ward_snp_json_set(o, "chip_id", ward_snp_json_hex(r->chip_id, WARD_SNP_CHIP_ID_SIZE));
 	if (r->version >= 3) {
-		json_t *cpuid = json_pack("{s:i, s:i, s:i}", "family", (json_int_t)r->cpuid_fam_id,
-					  "model", (json_int_t)r->cpuid_mod_id, "stepping",
-					  (json_int_t)r->cpuid_step);
+		json_t *cpuid =
+		    json_pack("{s:i, s:i, s:i}", "family", (json_int_t)r->cpuid_fam_id, "model",
+			      (json_int_t)r->cpuid_mod_id, "stepping", (json_int_t)r->cpuid_step);
 		rr |= ward_snp_json_set(o, "cpuid", cpuid);
 	}
 	rr |= ward_snp_json_set(o, "current_tcb", ward_snp_json_tcb(r->current_tcb, product));
 	rr |= ward_snp_json_set(o, "reported_tcb", ward_snp_json_tcb(r->reported_tcb, product));
 	rr |= ward_snp_json_set(o, "committed_tcb", ward_snp_json_tcb(r->committed_tcb, product));
 	rr |= ward_snp_json_set(o, "launch_tcb", ward_snp_json_tcb(r->launch_tcb, product));
-	rr |= ward_snp_json_set(o, "current_firmware",
-				firmware_version(r->current_major, r->current_minor,
-						 r->current_build));
-	rr |= ward_snp_json_set(o, "committed_firmware",
-				firmware_version(r->committed_major, r->committed_minor,
-						 r->committed_build));
+	rr |= ward_snp_json_set(
+	    o, "current_firmware",
+	    firmware_version(r->current_major, r->current_minor, r->current_build));
+	rr |= ward_snp_json_set(
+	    o, "committed_firmware",
+	    firmware_version(r->committed_major, r->committed_minor, r->committed_build));
 	if (r->version >= 5) {
 		rr |= ward_snp_json_set(o, "launch_mit_vector",
 					json_integer((json_int_t)r->launch_mit_vector));

@@ -35,7 +35,7 @@ static bool hex_eq(const uint8_t *p, size_t n, const char *hex)
 #define SKIP_IF_NO_VECTORS(buf)                                                                    \
 	do {                                                                                       \
 		if (!(buf)) {                                                                      \
-			fprintf(stderr, "vectors missing: skipped\n");                              \
+			fprintf(stderr, "vectors missing: skipped\n");                             \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
@@ -65,14 +65,17 @@ WARD_TEST(parse_milan_v2_gosevguest)
 	CHECK_INT(r.current_minor, ==, 49);
 	CHECK_INT(r.current_build, ==, 3);
 	CHECK(hex_eq(r.report_data, 5, "0102030405"));
-	CHECK(hex_eq(r.measurement, 48,
-		     "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5"
-		     "a608eb0cf2e4872b01"));
-	CHECK(hex_eq(r.report_id, 32, "8edc638e1857c555d21f6b11bda3c8b1b5a09dba4852b4c8ee7aa2f16f22cc0a"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5"
+		   "a608eb0cf2e4872b01"));
+	CHECK(hex_eq(r.report_id, 32,
+		     "8edc638e1857c555d21f6b11bda3c8b1b5a09dba4852b4c8ee7aa2f16f22cc0a"));
 	CHECK(hex_eq(r.host_data, 32, zeros32));
-	CHECK(hex_eq(r.chip_id, 64,
-		     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2"
-		     "b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d"));
+	CHECK(
+	    hex_eq(r.chip_id, 64,
+		   "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2"
+		   "b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d"));
 	CHECK_INT(ward_snp_report_product(&r), ==, WARD_SNP_PRODUCT_UNKNOWN); /* v2 */
 	ward_snp_tcb_decode(r.reported_tcb, WARD_SNP_PRODUCT_MILAN, &t);
 	CHECK_INT(t.bl, ==, 2);
@@ -106,12 +109,14 @@ WARD_TEST(parse_milan_v2_trustee_reported_vs_current)
 	CHECK(hex_eq(r.report_data, 32,
 		     "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2"));
 	CHECK(hex_eq(r.report_data + 32, 32, zeros32));
-	CHECK(hex_eq(r.measurement, 48,
-		     "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692"
-		     "e6be917f9050d3d38c"));
-	CHECK(hex_eq(r.chip_id, 64,
-		     "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d92"
-		     "86612bad4aadfb4426205a3b9e4fea82301135a170e477524e"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692"
+		   "e6be917f9050d3d38c"));
+	CHECK(
+	    hex_eq(r.chip_id, 64,
+		   "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d92"
+		   "86612bad4aadfb4426205a3b9e4fea82301135a170e477524e"));
 }
 
 WARD_TEST(parse_milan_v3_vlek)
@@ -140,9 +145,10 @@ WARD_TEST(parse_milan_v3_vlek)
 	CHECK_INT(t.snp, ==, 24);
 	CHECK_INT(t.ucode, ==, 217);
 	CHECK(hex_eq(r.chip_id, 4, "00000000"));
-	CHECK(hex_eq(r.measurement, 48,
-		     "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5cee"
-		     "b5a493df2a570d7bf0"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5cee"
+		   "b5a493df2a570d7bf0"));
 }
 
 WARD_TEST(parse_genoa_v3_and_v5)
@@ -159,9 +165,10 @@ WARD_TEST(parse_genoa_v3_and_v5)
 	CHECK_INT(r.cpuid_mod_id, ==, 0xA0);
 	CHECK_INT(ward_snp_report_product(&r), ==, WARD_SNP_PRODUCT_GENOA);
 	CHECK(r.reported_tcb == 0x191700000000000AULL);
-	CHECK(hex_eq(r.measurement, 48,
-		     "6a6519d757e68c2e939c9dbbbc1828498e8de35d2766dd05f1a2cca5059d0cf4ae62a36d75c837"
-		     "974dd50b315506e73e"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "6a6519d757e68c2e939c9dbbbc1828498e8de35d2766dd05f1a2cca5059d0cf4ae62a36d75c837"
+		   "974dd50b315506e73e"));
 	CHECK_OK(ward_snp_report_parse(b5, n5, &r, NULL), NULL);
 	CHECK_INT(r.version, ==, 5);
 	CHECK_INT(ward_snp_report_product(&r), ==, WARD_SNP_PRODUCT_GENOA);
@@ -197,14 +204,17 @@ WARD_TEST(parse_turin_v5_layout)
 	CHECK(hex_eq(r.chip_id, 64,
 		     "3b42092f69c656d3000000000000000000000000000000000000000000000000000000000000"
 		     "0000000000000000000000000000000000000000000000000000"));
-	CHECK(hex_eq(r.measurement, 48,
-		     "f924dd18f168df60fbea937f0b086284d51b1b376de872bac43694f61134d57967c318018de733"
-		     "5503023dbb50dee624"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "f924dd18f168df60fbea937f0b086284d51b1b376de872bac43694f61134d57967c318018de733"
+		   "5503023dbb50dee624"));
 	CHECK_OK(ward_snp_report_claims(&r, WARD_SNP_PRODUCT_TURIN, &claims, NULL), NULL);
-	CHECK_INT(json_integer_value(json_object_get(json_object_get(claims, "reported_tcb"), "fmc")),
-		  ==, 0);
-	CHECK_INT(json_integer_value(json_object_get(json_object_get(claims, "reported_tcb"), "bl")),
-		  ==, 1);
+	CHECK_INT(
+	    json_integer_value(json_object_get(json_object_get(claims, "reported_tcb"), "fmc")), ==,
+	    0);
+	CHECK_INT(
+	    json_integer_value(json_object_get(json_object_get(claims, "reported_tcb"), "bl")), ==,
+	    1);
 	CHECK_STR(json_string_value(json_object_get(claims, "product")), "Turin");
 	CHECK_STR(json_string_value(json_object_get(claims, "current_firmware")), "1.55.61");
 	CHECK(json_is_false(json_object_get(claims, "verified")));
@@ -222,10 +232,12 @@ WARD_TEST(parse_genoa_v2_parseonly)
 	CHECK_OK(ward_snp_report_parse(buf, n, &r, NULL), NULL);
 	CHECK_INT(r.version, ==, 2);
 	CHECK(r.reported_tcb == 0x440E000000000007ULL);
-	CHECK(hex_eq(r.report_id, 32, "8c44966159e86a060c1c8972cb739f6f8d8a7ee493877ea43116b3a0ba687c1e"));
-	CHECK(hex_eq(r.measurement, 48,
-		     "eb94937547f1f14613dd835752c81c160a98ca954ce2d25b316cbee45540e8f82338b7043ac45e"
-		     "926efd323548beb8cb"));
+	CHECK(hex_eq(r.report_id, 32,
+		     "8c44966159e86a060c1c8972cb739f6f8d8a7ee493877ea43116b3a0ba687c1e"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "eb94937547f1f14613dd835752c81c160a98ca954ce2d25b316cbee45540e8f82338b7043ac45e"
+		   "926efd323548beb8cb"));
 	CHECK_OK(ward_snp_report_claims(&r, WARD_SNP_PRODUCT_UNKNOWN, &claims, NULL), NULL);
 	CHECK_STR(json_string_value(json_object_get(claims, "committed_firmware")), "1.55.21");
 	CHECK_STR(json_string_value(json_object_get(claims, "signing_key")), "vcek");
@@ -307,7 +319,7 @@ WARD_TEST(parse_field_checks)
 	/* KEY_INFO: reserved bits and reserved SIGNING_KEY values. */
 	CHECK_ERR(mutate(b, 0x48, 0x20, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(mutate(b, 0x48, 0x08, &err), -WARD_E_MALFORMED); /* SIGNING_KEY 2 */
-	CHECK_OK(mutate(b, 0x48, 0x1C, &err), &err);               /* SIGNING_KEY 7: none */
+	CHECK_OK(mutate(b, 0x48, 0x1C, &err), &err);		   /* SIGNING_KEY 7: none */
 	/* Reserved fields that the spec requires to be zero. */
 	CHECK_ERR(mutate(b, 0x4C, 1, &err), -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "0x4C");
@@ -317,7 +329,7 @@ WARD_TEST(parse_field_checks)
 	CHECK_ERR(mutate(b, 0x1EB, 1, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(mutate(b, 0x1EF, 1, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(mutate(b, 0x1F8, 1, &err), -WARD_E_MALFORMED); /* v3: reserved */
-	CHECK_OK(mutate(b5, 0x1F8, 1, &err), &err);              /* v5: LAUNCH_MIT_VECTOR */
+	CHECK_OK(mutate(b5, 0x1F8, 1, &err), &err);		 /* v5: LAUNCH_MIT_VECTOR */
 	CHECK_ERR(mutate(b5, 0x208, 1, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(mutate(b, 0x29F, 1, &err), -WARD_E_MALFORMED);
 	/* r and s: only the low 48 of 72 bytes may be non-zero. */
@@ -483,9 +495,10 @@ WARD_TEST(hcl_parse_real)
 	CHECK_OK(ward_snp_report_parse(h.report, WARD_SNP_REPORT_SIZE, &r, &err), &err);
 	CHECK_INT(r.version, ==, 2);
 	CHECK_INT(r.guest_svn, ==, 5);
-	CHECK(hex_eq(r.measurement, 48,
-		     "9ac48fcac8a2d88aeeff8d427ad4f2be0e3917c748a18bdf52cc317e7fe20308b459d5ef1a12e0"
-		     "c22944eb386d17c315"));
+	CHECK(
+	    hex_eq(r.measurement, 48,
+		   "9ac48fcac8a2d88aeeff8d427ad4f2be0e3917c748a18bdf52cc317e7fe20308b459d5ef1a12e0"
+		   "c22944eb386d17c315"));
 	CHECK_OK(ward_snp_hcl_parse(g, ng, &h, &err), &err);
 	CHECK_INT(h.version, ==, 2);
 	CHECK_INT(h.runtime_data_size, ==, 1200);

@@ -29,7 +29,7 @@ static uint8_t *load(const char *rel, size_t *size)
 #define SKIP_IF_NO_VECTORS(buf)                                                                    \
 	do {                                                                                       \
 		if (!(buf)) {                                                                      \
-			fprintf(stderr, "vectors missing: skipped\n");                              \
+			fprintf(stderr, "vectors missing: skipped\n");                             \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
@@ -46,8 +46,8 @@ static time_t at_time(const char *s)
 /* Parse report bytes (+ optional auxblob), add the certificates of
  * cert_rel (a vector path, may be NULL) and verify at the time given. */
 static int verify_bytes(const uint8_t *buf, size_t size, const uint8_t *aux, size_t aux_size,
-			const char *cert_rel, const char *at, const char *collateral,
-			json_t **ret, struct ward_err *err)
+			const char *cert_rel, const char *at, const char *collateral, json_t **ret,
+			struct ward_err *err)
 {
 	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
 	struct ward_attest_opts opts = {.at = at_time(at), .collateral_dir = collateral};
@@ -64,8 +64,8 @@ static int verify_bytes(const uint8_t *buf, size_t size, const uint8_t *aux, siz
 	return ward_evidence_verify(ev, &opts, ret, err);
 }
 
-static int verify_case(const char *report_rel, const char *cert_rel, const char *at,
-		       json_t **ret, struct ward_err *err)
+static int verify_case(const char *report_rel, const char *cert_rel, const char *at, json_t **ret,
+		       struct ward_err *err)
 {
 	size_t n;
 	WARD_AUTOFREE uint8_t *buf = load(report_rel, &n);
@@ -125,8 +125,8 @@ WARD_TEST(verify_milan_v2_trustee_reported_tcb)
 
 	if (!ward_test_vector("snp/milan-v2-trustee/report.bin"))
 		return;
-	CHECK_OK(verify_case("snp/milan-v2-trustee/report.bin", "snp/milan-v2-trustee/vcek.der",
-			     AT, &claims, &err),
+	CHECK_OK(verify_case("snp/milan-v2-trustee/report.bin", "snp/milan-v2-trustee/vcek.der", AT,
+			     &claims, &err),
 		 &err);
 	CHECK_INT(tcbv(claims, "reported_tcb", "bl"), ==, 3);
 	CHECK_INT(tcbv(claims, "reported_tcb", "tee"), ==, 0);
@@ -136,9 +136,10 @@ WARD_TEST(verify_milan_v2_trustee_reported_tcb)
 	CHECK_STR(cstr(claims, "chip_id"),
 		  "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d9286"
 		  "612bad4aadfb4426205a3b9e4fea82301135a170e477524e");
-	CHECK_STR(cstr(claims, "report_data"),
-		  "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2000000000000000000"
-		  "0000000000000000000000000000000000000000000000");
+	CHECK_STR(
+	    cstr(claims, "report_data"),
+	    "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2000000000000000000"
+	    "0000000000000000000000000000000000000000000000");
 }
 
 WARD_TEST(verify_milan_v2_trustee_negative_vceks)
@@ -195,18 +196,18 @@ WARD_TEST(verify_genoa_v3_v5_turin)
 		const char *report, *cert, *product, *measurement;
 		long long snp, ucode, fmc;
 	} cases[] = {
-		{"snp/genoa-v3-trustee/report.bin", "snp/genoa-v3-trustee/vcek.der", "Genoa",
-		 "6a6519d757e68c2e939c9dbbbc1828498e8de35d2766dd05f1a2cca5059d0cf4ae62a36d75c837974d"
-		 "d50b315506e73e",
-		 23, 25, -1},
-		{"snp/genoa-v5-routex/report.bin", "snp/genoa-v5-routex/vcek-chain.pem", "Genoa",
-		 "bece7399a4da054a63a2e3fa1a47ff98c88e391d4379126fc4e75c677f25b6cd6bfd8ef609a8638049"
-		 "633ac7e00e4ac1",
-		 27, 88, -1},
-		{"snp/turin-v5-routex/report.bin", "snp/turin-v5-routex/vcek-chain.pem", "Turin",
-		 "f924dd18f168df60fbea937f0b086284d51b1b376de872bac43694f61134d57967c318018de7335503"
-		 "023dbb50dee624",
-		 2, 71, 0},
+	    {"snp/genoa-v3-trustee/report.bin", "snp/genoa-v3-trustee/vcek.der", "Genoa",
+	     "6a6519d757e68c2e939c9dbbbc1828498e8de35d2766dd05f1a2cca5059d0cf4ae62a36d75c837974d"
+	     "d50b315506e73e",
+	     23, 25, -1},
+	    {"snp/genoa-v5-routex/report.bin", "snp/genoa-v5-routex/vcek-chain.pem", "Genoa",
+	     "bece7399a4da054a63a2e3fa1a47ff98c88e391d4379126fc4e75c677f25b6cd6bfd8ef609a8638049"
+	     "633ac7e00e4ac1",
+	     27, 88, -1},
+	    {"snp/turin-v5-routex/report.bin", "snp/turin-v5-routex/vcek-chain.pem", "Turin",
+	     "f924dd18f168df60fbea937f0b086284d51b1b376de872bac43694f61134d57967c318018de7335503"
+	     "023dbb50dee624",
+	     2, 71, 0},
 	};
 	struct ward_err err = WARD_ERR_INIT;
 
@@ -232,16 +233,16 @@ WARD_TEST(verify_genoa_v2_vcek_missing)
 	WARD_AUTOFREE uint8_t *buf = load("snp/genoa-v2-routex-parseonly/report.bin", &n);
 
 	SKIP_IF_NO_VECTORS(buf);
-	CHECK_ERR(verify_bytes(buf, n, NULL, 0, NULL, AT, NULL, &claims, &err),
-		  -WARD_E_NOT_FOUND);
+	CHECK_ERR(verify_bytes(buf, n, NULL, 0, NULL, AT, NULL, &claims, &err), -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err, "VCEK missing");
 	/* With a collateral directory, the error names the files looked for
 	 * (v2: product unknown, so Milan and Genoa). */
 	CHECK_ERR(verify_bytes(buf, n, NULL, 0, NULL, AT, "/nonexistent-dir", &claims, &err),
 		  -WARD_E_NOT_FOUND);
-	CHECK_MSG(&err, "VCEK missing: /nonexistent-dir/snp/milan/vcek/"
-			"d932d021261a3010c08aa11c8b5efcfb62f1e0438afbea660e55cdf7c12062c6b0e9305205"
-			"af247d09bcc9d96577a4e84cc99ab28f215372c52090f292fefb15-440e000000000007.der");
+	CHECK_MSG(&err,
+		  "VCEK missing: /nonexistent-dir/snp/milan/vcek/"
+		  "d932d021261a3010c08aa11c8b5efcfb62f1e0438afbea660e55cdf7c12062c6b0e9305205"
+		  "af247d09bcc9d96577a4e84cc99ab28f215372c52090f292fefb15-440e000000000007.der");
 	CHECK_MSG(&err, "/nonexistent-dir/snp/genoa/vcek/");
 	CHECK(claims == NULL);
 }
@@ -346,13 +347,27 @@ WARD_TEST(mutate_signed_fields)
 		size_t off;
 		const char *name;
 	} fields[] = {
-		{0x04, "GUEST_SVN"},	 {0x08, "POLICY"},	   {0x10, "FAMILY_ID"},
-		{0x20, "IMAGE_ID"},	 {0x30, "VMPL"},	   {0x38, "CURRENT_TCB"},
-		{0x40, "PLATFORM_INFO"}, {0x50, "REPORT_DATA"},    {0x8F, "REPORT_DATA end"},
-		{0x90, "MEASUREMENT"},	 {0xBF, "MEASUREMENT end"}, {0xC0, "HOST_DATA"},
-		{0xE0, "ID_KEY_DIGEST"}, {0x110, "AUTHOR_KEY_DIGEST"}, {0x140, "REPORT_ID"},
-		{0x160, "REPORT_ID_MA"}, {0x1A0, "CHIP_ID"},	   {0x1E0, "COMMITTED_TCB"},
-		{0x1E8, "CURRENT_BUILD"}, {0x1EC, "COMMITTED_BUILD"}, {0x1F0, "LAUNCH_TCB"},
+	    {0x04, "GUEST_SVN"},
+	    {0x08, "POLICY"},
+	    {0x10, "FAMILY_ID"},
+	    {0x20, "IMAGE_ID"},
+	    {0x30, "VMPL"},
+	    {0x38, "CURRENT_TCB"},
+	    {0x40, "PLATFORM_INFO"},
+	    {0x50, "REPORT_DATA"},
+	    {0x8F, "REPORT_DATA end"},
+	    {0x90, "MEASUREMENT"},
+	    {0xBF, "MEASUREMENT end"},
+	    {0xC0, "HOST_DATA"},
+	    {0xE0, "ID_KEY_DIGEST"},
+	    {0x110, "AUTHOR_KEY_DIGEST"},
+	    {0x140, "REPORT_ID"},
+	    {0x160, "REPORT_ID_MA"},
+	    {0x1A0, "CHIP_ID"},
+	    {0x1E0, "COMMITTED_TCB"},
+	    {0x1E8, "CURRENT_BUILD"},
+	    {0x1EC, "COMMITTED_BUILD"},
+	    {0x1F0, "LAUNCH_TCB"},
 	};
 	size_t n;
 	WARD_AUTOFREE uint8_t *buf = load("snp/genoa-v3-trustee/report.bin", &n);
@@ -419,16 +434,16 @@ WARD_TEST(mutate_wrong_vcek_and_time)
 	if (!ward_test_vector("snp/genoa-v3-trustee/report.bin"))
 		return;
 	/* A VCEK of another chip (same product). */
-	CHECK_ERR(verify_case("snp/genoa-v3-trustee/report.bin", "snp/genoa-v5-routex/vcek-chain.pem",
-			      AT, &none, &err),
+	CHECK_ERR(verify_case("snp/genoa-v3-trustee/report.bin",
+			      "snp/genoa-v5-routex/vcek-chain.pem", AT, &none, &err),
 		  -WARD_E_VERIFY);
 	CHECK_MSG(&err, "another chip");
 	CHECK_ERR(verify_case("snp/milan-v2-trustee/report.bin", "snp/milan-v2-gosevguest/vcek.der",
 			      AT, &none, &err),
 		  -WARD_E_VERIFY);
 	/* A VCEK of another product line. */
-	CHECK_ERR(verify_case("snp/milan-v3-vlek-trustee/report.bin", "snp/genoa-v3-trustee/vcek.der",
-			      AT, &none, &err),
+	CHECK_ERR(verify_case("snp/milan-v3-vlek-trustee/report.bin",
+			      "snp/genoa-v3-trustee/vcek.der", AT, &none, &err),
 		  -WARD_E_NOT_FOUND); /* a VLEK report needs a VLEK */
 	CHECK_ERR(verify_case("snp/genoa-v5-routex/report.bin", "snp/milan-v2-trustee/vcek.der", AT,
 			      &none, &err),
@@ -476,7 +491,7 @@ WARD_TEST(mutate_vcek_der_byte)
 WARD_TEST(builtin_roots)
 {
 	static const enum ward_snp_product products[] = {
-		WARD_SNP_PRODUCT_MILAN, WARD_SNP_PRODUCT_GENOA, WARD_SNP_PRODUCT_TURIN};
+	    WARD_SNP_PRODUCT_MILAN, WARD_SNP_PRODUCT_GENOA, WARD_SNP_PRODUCT_TURIN};
 	static const char *const files[] = {"roots/amd/milan_ask_ark.pem",
 					    "roots/amd/genoa_ask_ark.pem",
 					    "roots/amd/turin_ask_ark.pem"};
@@ -611,15 +626,17 @@ WARD_TEST(collateral_dir)
 	mkdirs(path);
 	snprintf(path, sizeof(path), "%s/snp/milan/vcek", dir);
 	mkdirs(path);
-	snprintf(path, sizeof(path),
-		 "%s/snp/genoa/vcek/371c55d6d15cb50f16dc31d39a24e300caaabff4431e841111429b73ec45ad67"
-		 "ea6e687ffae7bf84b54a5d0e6d79b3ef6ff0bd8b4cff94c2163af5c5de8718e8-191700000000000a.der",
-		 dir);
+	snprintf(
+	    path, sizeof(path),
+	    "%s/snp/genoa/vcek/371c55d6d15cb50f16dc31d39a24e300caaabff4431e841111429b73ec45ad67"
+	    "ea6e687ffae7bf84b54a5d0e6d79b3ef6ff0bd8b4cff94c2163af5c5de8718e8-191700000000000a.der",
+	    dir);
 	CHECK_OK(copy_vector("snp/genoa-v3-trustee/vcek.der", path), NULL);
-	snprintf(path, sizeof(path),
-		 "%s/snp/milan/vcek/c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f"
-		 "8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e-7308000000000003.der",
-		 dir);
+	snprintf(
+	    path, sizeof(path),
+	    "%s/snp/milan/vcek/c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f"
+	    "8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e-7308000000000003.der",
+	    dir);
 	CHECK_OK(copy_vector("snp/milan-v2-trustee/vcek.der", path), NULL);
 
 	CHECK_OK(verify_bytes(g, n, NULL, 0, NULL, AT, dir, &claims, &err), &err);
@@ -633,7 +650,7 @@ WARD_TEST(collateral_dir)
 	{
 		WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
 		struct ward_attest_opts opts = {
-			.at = at_time(AT), .collateral_dir = dir, .require_crl = true};
+		    .at = at_time(AT), .collateral_dir = dir, .require_crl = true};
 
 		CHECK_OK(ward_evidence_parse(g, n, NULL, 0, WARD_TEE_SNP, &ev, &err), &err);
 		CHECK_ERR(ward_evidence_verify(ev, &opts, &none, &err), -WARD_E_NOT_FOUND);
@@ -651,7 +668,7 @@ WARD_TEST(collateral_dir)
 	{
 		WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
 		struct ward_attest_opts opts = {
-			.at = at_time(AT), .collateral_dir = dir, .warn_days = 3000};
+		    .at = at_time(AT), .collateral_dir = dir, .warn_days = 3000};
 		json_auto_t *c = NULL;
 		json_t *w;
 
@@ -713,8 +730,8 @@ WARD_TEST(evidence_envelope)
 	vb = ward_base64_encode_alloc(vcek, vn);
 	CHECK(rb && vb);
 	{
-		json_auto_t *env = json_pack("{s:s, s:s, s:[s]}", "tee", "snp", "report", rb,
-					     "certs", vb);
+		json_auto_t *env =
+		    json_pack("{s:s, s:s, s:[s]}", "tee", "snp", "report", rb, "certs", vb);
 		json_auto_t *claims = NULL;
 
 		text = json_dumps(env, JSON_COMPACT);

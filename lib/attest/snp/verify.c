@@ -91,8 +91,8 @@ static int load_cert_file(const char *path, struct ward_x509 **ret, struct ward_
 static void leaf_path(const struct ward_snp_report *r, enum ward_snp_product product,
 		      const char *dir, char *out, size_t out_size)
 {
-	size_t hwid_size = product == WARD_SNP_PRODUCT_TURIN ? WARD_SNP_TURIN_HWID_SIZE
-							     : WARD_SNP_CHIP_ID_SIZE;
+	size_t hwid_size =
+	    product == WARD_SNP_PRODUCT_TURIN ? WARD_SNP_TURIN_HWID_SIZE : WARD_SNP_CHIP_ID_SIZE;
 	char hwid[2 * WARD_SNP_CHIP_ID_SIZE + 1];
 
 	ward_hex_encode(r->chip_id, hwid_size, hwid);
@@ -158,8 +158,8 @@ static int find_leaf(const struct ward_snp_report *r, const struct ward_snp_veri
 			    tried[1]);
 }
 
-static int ext_uint8(const struct ward_x509 *leaf, const char *oid, const char *name,
-		     bool required, int *ret, struct ward_err *err)
+static int ext_uint8(const struct ward_x509 *leaf, const char *oid, const char *name, bool required,
+		     int *ret, struct ward_err *err)
 {
 	const uint8_t *der;
 	size_t size;
@@ -205,16 +205,17 @@ static int check_tcb(const struct ward_x509 *leaf, const struct ward_snp_report 
 	if (t.has_fmc)
 		f[n++] = (typeof(f[0])){OID_TCB_FMC, "fmc", t.fmc, true};
 	for (size_t i = 0; i < n; i++) {
-		int cert_value;
+		int cert_value = -1;
 		int rr = ext_uint8(leaf, f[i].oid, f[i].name, f[i].required, &cert_value, err);
 
 		if (rr < 0)
 			return ward_err_prefix(err, "%s", what);
 		if (cert_value != f[i].report)
-			return ward_err_set(err, -WARD_E_VERIFY,
-					    "%s TCB does not match the report's REPORTED_TCB: %s is "
-					    "%d in the %s, %d in the report",
-					    what, f[i].name, cert_value, what, f[i].report);
+			return ward_err_set(
+			    err, -WARD_E_VERIFY,
+			    "%s TCB does not match the report's REPORTED_TCB: %s is "
+			    "%d in the %s, %d in the report",
+			    what, f[i].name, cert_value, what, f[i].report);
 	}
 	return 0;
 }
@@ -222,8 +223,8 @@ static int check_tcb(const struct ward_x509 *leaf, const struct ward_snp_report 
 static int check_hwid(const struct ward_x509 *leaf, const struct ward_snp_report *r,
 		      enum ward_snp_product product, struct ward_err *err)
 {
-	size_t want = product == WARD_SNP_PRODUCT_TURIN ? WARD_SNP_TURIN_HWID_SIZE
-							: WARD_SNP_CHIP_ID_SIZE;
+	size_t want =
+	    product == WARD_SNP_PRODUCT_TURIN ? WARD_SNP_TURIN_HWID_SIZE : WARD_SNP_CHIP_ID_SIZE;
 	struct ward_cur hwid;
 	const uint8_t *der;
 	size_t size;
@@ -246,9 +247,10 @@ static int check_hwid(const struct ward_x509 *leaf, const struct ward_snp_report
 				    "VCEK hardware ID is %zu bytes, expected %zu for %s", hwid.left,
 				    want, ward_snp_product_name(product));
 	if (!ward_ct_eq(hwid.p, r->chip_id, want))
-		return ward_err_set(err, -WARD_E_VERIFY,
-				    "VCEK belongs to another chip: its hardware ID differs from the "
-				    "report's CHIP_ID");
+		return ward_err_set(
+		    err, -WARD_E_VERIFY,
+		    "VCEK belongs to another chip: its hardware ID differs from the "
+		    "report's CHIP_ID");
 	return 0;
 }
 
@@ -386,10 +388,9 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	if (product == WARD_SNP_PRODUCT_UNKNOWN)
 		product = issuer_product;
 	else if (product != issuer_product)
-		return ward_err_set(err, -WARD_E_VERIFY,
-				    "%s is issued for %s but the report comes from %s", what,
-				    ward_snp_product_name(issuer_product),
-				    ward_snp_product_name(product));
+		return ward_err_set(
+		    err, -WARD_E_VERIFY, "%s is issued for %s but the report comes from %s", what,
+		    ward_snp_product_name(issuer_product), ward_snp_product_name(product));
 
 	/* Chain: leaf -> ASK/ASVK -> ARK (built in, fingerprint-pinned). */
 	rr = ward_snp_builtin_ark(product, &ark, err);
@@ -419,12 +420,13 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 			return ward_err_prefix(err, "AMD CRL");
 		if (next_update != 0 && next_update < opts->at)
 			return ward_err_set(err, -WARD_E_EXPIRED, "AMD CRL %s has expired",
-					    crls.owned == crls.list[i] ? crl_path : "(from evidence)");
+					    crls.owned == crls.list[i] ? crl_path
+								       : "(from evidence)");
 	}
 	xopts.crls = crls.count ? crls.list : NULL;
 	xopts.crl_count = crls.count;
-	rr = ward_x509_verify_chain(leaf, untrusted, untrusted_count, &ark, 1, &xopts,
-				    &chain.certs, &chain.count, err);
+	rr = ward_x509_verify_chain(leaf, untrusted, untrusted_count, &ark, 1, &xopts, &chain.certs,
+				    &chain.count, err);
 	if (rr < 0)
 		return ward_err_prefix(err, "%s certificate chain (%s)", what,
 				       ward_snp_product_name(product));
