@@ -178,7 +178,55 @@ static int set_report(struct ward_evidence *ev, const uint8_t *report, size_t si
 	return ward_snp_report_parse(ev->report_buf, WARD_SNP_REPORT_SIZE, &ev->snp, err);
 }
 
-/* {"tee":"snp","report":B64,"certs":[B64 DER...],"cert_table":B64} */
+/* Veraison's configfs-tsm JSON (application/vnd.veraison.tsm-report+json):
+ * {"outblob": B64URL, "auxblob": B64URL, "provider": "sev_guest\n"}. */
+static int parse_tsm_json(struct ward_evidence *ev, json_t *j, struct ward_err *err)
+{
+	WARD_AUTOFREE uint8_t *out = NULL;
+	WARD_AUTOFREE uint8_t *aux = NULL;
+	const char *key, *out_b64 = NULL, *aux_b64 = NULL, *provider = NULL;
+	size_t out_size, aux_size;
+	json_t *v;
+	int r;
+
+	json_object_foreach(j, key, v)
+	{
+		if (!json_is_string(v))
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "configfs-tsm JSON: member '%s' is not a string", key);
+		if (strcmp(key, "outblob") == 0)
+			out_b64 = json_string_value(v);
+		else if (strcmp(key, "auxblob") == 0)
+			aux_b64 = json_string_value(v);
+		else if (strcmp(key, "provider") == 0)
+			provider = json_string_value(v);
+		else
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "configfs-tsm JSON: unexpected member '%s'", key);
+	}
+	if (provider && strcmp(provider, "sev_guest\n") != 0 && strcmp(provider, "sev_guest") != 0)
+		return ward_err_set(err, -WARD_E_UNSUPPORTED,
+				    "configfs-tsm JSON: provider is not sev_guest");
+	r = ward_base64url_decode(out_b64, strlen(out_b64), &out, &out_size, err);
+	if (r < 0)
+		return ward_err_prefix(err, "configfs-tsm JSON: outblob");
+	r = set_report(ev, out, out_size, err);
+	if (r < 0)
+		return ward_err_prefix(err, "configfs-tsm JSON: outblob");
+	if (aux_b64) {
+		r = ward_base64url_decode(aux_b64, strlen(aux_b64), &aux, &aux_size, err);
+		if (r < 0)
+			return ward_err_prefix(err, "configfs-tsm JSON: auxblob");
+		r = add_certtable(ev, aux, aux_size, err);
+		if (r < 0)
+			return ward_err_prefix(err, "configfs-tsm JSON: auxblob");
+	}
+	ev->format = WARD_EVIDENCE_SNP_TSM;
+	return 0;
+}
+
+/* {"tee":"snp","report":B64,"certs":[B64 DER...],"cert_table":B64}, or
+ * Veraison's configfs-tsm JSON (recognised by its "outblob" member). */
 static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size,
 			  struct ward_err *err)
 {
@@ -196,6 +244,8 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 		return ward_err_prefix(err, "evidence envelope");
 	if (!json_is_object(j))
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence envelope: not an object");
+	if (json_object_get(j, "outblob"))
+		return parse_tsm_json(ev, j, err);
 	json_object_foreach(j, key, v)
 	{
 		if (strcmp(key, "tee") == 0 && json_is_string(v))

@@ -74,6 +74,9 @@ printf 'sev_guest\n' >"$T/tsm/provider"
 check tsm-dir 0 "$WARD" evidence verify "$T/tsm" --at $AT
 contains tsm-dir "configfs-tsm"
 
+check tsm-json 0 "$WARD" evidence verify "$S/genoa-v3-veraison-tsm/sevsnp-tsm-report.json" --at $AT
+contains tsm-json "configfs-tsm"
+
 # Collateral directory.
 mkdir -p "$T/coll/snp/genoa/vcek"
 cp "$S/genoa-v3-trustee/vcek.der" \

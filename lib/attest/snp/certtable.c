@@ -60,6 +60,7 @@ int ward_snp_certtable_parse(const void *buf, size_t size, struct ward_snp_certt
 	const struct ward_cur base = ward_cur_make(buf, size);
 	struct ward_cur c = base;
 	struct ward_snp_certtable t = {0};
+	uint32_t offsets[WARD_SNP_CERTTABLE_MAX_ENTRIES];
 	size_t table_end;
 
 	if (size > WARD_SNP_CERTTABLE_MAX_SIZE)
@@ -92,7 +93,7 @@ int ward_snp_certtable_parse(const void *buf, size_t size, struct ward_snp_certt
 		e->kind = guid_kind(guid);
 		e->size = length;
 		/* Offsets are checked once the table's end is known (below). */
-		e->data = (const uint8_t *)(uintptr_t)offset;
+		offsets[t.count] = offset;
 		for (size_t i = 0; i < t.count; i++)
 			if (memcmp(t.entries[i].guid, guid, 16) == 0)
 				return ward_err_set(err, -WARD_E_MALFORMED,
@@ -104,7 +105,7 @@ int ward_snp_certtable_parse(const void *buf, size_t size, struct ward_snp_certt
 	table_end = ward_cur_offset(&c, &base);
 	for (size_t i = 0; i < t.count; i++) {
 		struct ward_snp_cert_entry *e = &t.entries[i];
-		size_t offset = (size_t)(uintptr_t)e->data;
+		size_t offset = offsets[i];
 		struct ward_cur region = base, data;
 
 		if (offset < table_end || ward_cur_skip(&region, offset) < 0 ||

@@ -263,6 +263,18 @@ WARD_TEST(verify_tsm_outblob_auxblob)
 		  "4d4944424e48323869696f69736a5079787878787878787878787878787878784d4944424e4832"
 		  "3869696f69736a507978787878787878787878787878787878");
 	CHECK_STR(cstr(json_object_get(claims, "collateral"), "signing_cert_source"), "evidence");
+	/* The same evidence in Veraison's tsm-report+json form. */
+	{
+		size_t jn;
+		WARD_AUTOFREE uint8_t *j =
+		    load("snp/genoa-v3-veraison-tsm/sevsnp-tsm-report.json", &jn);
+		json_auto_t *c2 = NULL;
+
+		SKIP_IF_NO_VECTORS(j);
+		CHECK_OK(verify_bytes(j, jn, NULL, 0, NULL, AT, NULL, &c2, &err), &err);
+		CHECK_STR(cstr(c2, "evidence_format"), "configfs-tsm");
+		CHECK_STR(cstr(c2, "measurement"), cstr(claims, "measurement"));
+	}
 	/* Without the auxblob, the VCEK is missing. */
 	CHECK_ERR(verify_bytes(out, n, NULL, 0, NULL, AT, NULL, &claims, &err), -WARD_E_NOT_FOUND);
 }
