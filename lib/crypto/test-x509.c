@@ -640,9 +640,22 @@ WARD_TEST(x509_parse_errors)
 	memcpy(longer, der, n);
 	longer[n] = 0;
 	CHECK_ERR(ward_x509_from_der(longer, n + 1, &c, &err), -WARD_E_MALFORMED);
-	CHECK_MSG(&err, "trailing");
+	CHECK_MSG(&err, "canonical DER");
 	free(longer);
 	CHECK_ERR(ward_x509_from_der("garbage", 7, &c, &err), -WARD_E_MALFORMED);
+	/* BER, not DER: the signature BIT STRING claims 1 unused bit that is set */
+	uint8_t *ber = malloc(n);
+	size_t bs = 0;
+	CHECK(ber);
+	memcpy(ber, der, n);
+	for (size_t i = n - 3; i > 0 && !bs; i--)
+		if (ber[i] == 0x03 && ber[i + 1] == n - i - 2 && ber[i + 2] == 0)
+			bs = i;
+	CHECK(bs > 0);
+	ber[bs + 2] = 1;
+	ber[n - 1] |= 1;
+	CHECK_ERR(ward_x509_from_der(ber, n, &c, &err), -WARD_E_MALFORMED);
+	free(ber);
 	/* PEM: garbage, wrong label, two certs where one is expected */
 	CHECK_ERR(ward_x509_from_pem("garbage", 7, &c, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(ward_x509_from_pem("", 0, &c, &err), -WARD_E_MALFORMED);
