@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ward/attest.h"
 #include "ward/cleanup.h"
+#include "ward/sim.h"
 #include "ward/util.h"
 
 #define WARN_DAYS_DEFAULT 30
@@ -21,7 +22,8 @@ static void help(FILE *out)
 		"Usage: ward evidence show FILE [--json]\n"
 		"       ward evidence verify FILE [--tee snp|sim|auto] [--collateral DIR]\n"
 		"                            [--vcek FILE]... [--at TIME] [--policy FILE]\n"
-		"                            [--warn-days N] [--require-crl] [--json]\n"
+		"                            [--warn-days N] [--require-crl] [--sim-state DIR]\n"
+		"                            [--json]\n"
 		"\n"
 		"Show or verify TEE attestation evidence. FILE is a raw SEV-SNP report\n"
 		"(1184 bytes), an Azure HCL report, a Ward evidence envelope (JSON), or a\n"
@@ -39,6 +41,8 @@ static void help(FILE *out)
 		"  --policy FILE      attestation policy (JSON)\n"
 		"  --warn-days N      warn when collateral expires within N days (default %d)\n"
 		"  --require-crl      fail when no AMD CRL is available\n"
+		"  --sim-state DIR    INSECURE: accept sim TEE evidence chaining to the ARK in\n"
+		"                     this sim state directory (the policy must list \"sim\")\n"
 		"  --json             print a JSON object instead of text\n"
 		"\n"
 		"Exit status: 0 authentic and policy met, 1 otherwise, 2 usage error.\n",
@@ -133,6 +137,7 @@ enum {
 	OPT_POLICY,
 	OPT_WARN_DAYS,
 	OPT_REQUIRE_CRL,
+	OPT_SIM_STATE,
 	OPT_JSON
 };
 
@@ -144,6 +149,7 @@ static const struct option options[] = {
     {"policy", required_argument, NULL, OPT_POLICY},
     {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
     {"require-crl", no_argument, NULL, OPT_REQUIRE_CRL},
+    {"sim-state", required_argument, NULL, OPT_SIM_STATE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {0},
@@ -162,6 +168,7 @@ struct args {
 	const char *policy;
 	unsigned warn_days;
 	bool require_crl;
+	const char *sim_state;
 	bool json;
 };
 
@@ -216,6 +223,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_REQUIRE_CRL:
 			a->require_crl = true;
 			break;
+		case OPT_SIM_STATE:
+			a->sim_state = optarg;
+			break;
 		case OPT_JSON:
 			a->json = true;
 			break;
@@ -229,8 +239,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->file = argv[optind++];
 	if (optind < argc)
 		return cli_usage("evidence", "unexpected argument '%s'", argv[optind]);
-	if (!a->verify && (a->collateral || a->vcek_count || a->policy || a->require_crl))
-		return cli_usage("evidence", "show takes only FILE and --json");
+	if (!a->verify &&
+	    (a->collateral || a->vcek_count || a->policy || a->require_crl || a->sim_state))
+		return cli_usage("evidence", "show takes only FILE, --tee and --json");
+	if (a->verify && a->tee == WARD_TEE_SIM && !a->sim_state)
+		return cli_usage("evidence", "--tee sim needs --sim-state DIR (the sim root)");
 	return -1;
 }
 
@@ -268,6 +281,7 @@ static int run_verify(const struct args *a)
 	struct ward_err err = WARD_ERR_INIT;
 	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
 	WARD_CLEANUP(ward_attest_policy_freep) struct ward_attest_policy *policy = NULL;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *sim_ark = NULL;
 	json_auto_t *claims = NULL;
 	json_auto_t *verdict = NULL;
 	struct ward_attest_opts opts = {
@@ -287,6 +301,11 @@ static int run_verify(const struct args *a)
 		      : ward_attest_policy_parse("{}", 2, &policy, &err);
 	if (r < 0)
 		return cli_fail("evidence", &err);
+	if (a->sim_state) {
+		if (ward_sim_load_ark(a->sim_state, &sim_ark, &err) < 0)
+			return cli_fail("evidence", &err);
+		opts.sim_ark = sim_ark;
+	}
 
 	r = ward_evidence_load(a->file, a->tee, &ev, &err);
 	for (size_t k = 0; r == 0 && k < a->vcek_count; k++)

@@ -207,6 +207,9 @@ struct ward_snp_verify_opts {
 	enum ward_snp_product product; /* UNKNOWN: from CPUID (v3+) or the VCEK issuer */
 	unsigned warn_days; /* add a warning when collateral expires within this many days */
 	bool require_crl;   /* fail when no CRL is available for the product */
+	/* INSECURE: chain to this ARK (borrowed; the sim TEE's) instead of
+	 * AMD's built-in roots; the claims then say "insecure": true. */
+	struct ward_x509 *insecure_ark;
 };
 
 /* Verify the report: find the VCEK/VLEK (opts->certs, else the collateral
@@ -236,7 +239,7 @@ enum ward_evidence_format {
 WARD_PUBLIC const char *ward_evidence_format_name(enum ward_evidence_format f);
 
 struct ward_evidence {
-	enum ward_tee_type tee; /* WARD_TEE_SNP */
+	enum ward_tee_type tee; /* WARD_TEE_SNP or WARD_TEE_SIM */
 	enum ward_evidence_format format;
 	uint8_t report_buf[WARD_SNP_REPORT_SIZE]; /* private copy of the report */
 	struct ward_snp_report snp;		  /* views into report_buf */
@@ -252,9 +255,10 @@ struct ward_evidence {
 /* Parse evidence bytes, detecting the format: "HCLA" magic -> Azure HCL;
  * '{' -> Ward envelope; exactly 1184 bytes -> raw report. aux (may be
  * NULL) is a certificate table (configfs-tsm auxblob) whose certificates
- * are added. tee WARD_TEE_NONE auto-detects; WARD_TEE_SNP requires SNP
- * evidence; other TEEs are -WARD_E_UNSUPPORTED here (the sim TEE's
- * verifier is not part of this module yet). Everything is copied: *ret owns its data. */
+ * are added. tee WARD_TEE_NONE auto-detects (SNP, or sim for an envelope
+ * saying so); WARD_TEE_SNP / WARD_TEE_SIM say what the evidence is (the
+ * sim TEE produces SNP-format reports); other TEEs are
+ * -WARD_E_UNSUPPORTED here. Everything is copied: *ret owns its data. */
 WARD_PUBLIC int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t aux_size,
 				    enum ward_tee_type tee, struct ward_evidence **ret,
 				    struct ward_err *err);
@@ -282,9 +286,16 @@ struct ward_attest_opts {
 	const char *collateral_dir; /* may be NULL */
 	unsigned warn_days;	    /* expiry warning horizon */
 	bool require_crl;
+	/* INSECURE: the sim TEE's ARK (borrowed). Only evidence parsed as sim
+	 * (tee WARD_TEE_SIM, or an envelope saying "sim") is checked against
+	 * it; SNP evidence always chains to AMD's roots. NULL: sim evidence
+	 * is refused. */
+	struct ward_x509 *sim_ark;
 };
 
-/* Verify evidence (authenticity only, no policy). For HCL evidence also
+/* Verify evidence (authenticity only, no policy). Sim evidence is verified
+ * with the SNP code path against opts->sim_ark and yields "tee": "sim",
+ * "insecure": true and a warning in the claims. For HCL evidence also
  * check report_data[0:32] = hash(runtime data) and report_data[32:64] = 0
  * and add the runtime claims. *ret_claims (new reference) on success. */
 WARD_PUBLIC int ward_evidence_verify(const struct ward_evidence *ev,

@@ -228,7 +228,7 @@ static int parse_tsm_json(struct ward_evidence *ev, json_t *j, struct ward_err *
 /* {"tee":"snp","report":B64,"certs":[B64 DER...],"cert_table":B64}, or
  * Veraison's configfs-tsm JSON (recognised by its "outblob" member). */
 static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size,
-			  struct ward_err *err)
+			  enum ward_tee_type requested, struct ward_err *err)
 {
 	WARD_CLEANUP(json_decrefp) json_t *j = NULL;
 	WARD_AUTOFREE uint8_t *report = NULL;
@@ -263,9 +263,15 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 					    "type",
 					    key);
 	}
-	if (!tee || strcmp(tee, "snp") != 0)
-		return ward_err_set(err, -WARD_E_UNSUPPORTED,
-				    "evidence envelope: tee must be \"snp\"");
+	/* sim evidence has the SNP format; only the trust anchor differs. */
+	if (tee && strcmp(tee, "snp") == 0 && requested != WARD_TEE_SIM)
+		ev->tee = WARD_TEE_SNP;
+	else if (tee && strcmp(tee, "sim") == 0 && requested != WARD_TEE_SNP)
+		ev->tee = WARD_TEE_SIM;
+	else
+		return ward_err_set(
+		    err, -WARD_E_UNSUPPORTED, "evidence envelope: tee \"%s\" where %s was expected",
+		    tee ? tee : "", requested ? ward_tee_name(requested) : "snp or sim");
 	if (!report_b64)
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence envelope: report missing");
 	r = ward_base64_decode(report_b64, strlen(report_b64), &report, &report_size, err);
@@ -308,9 +314,9 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 	const uint8_t *p = buf;
 	int r;
 
-	if (tee != WARD_TEE_NONE && tee != WARD_TEE_SNP)
+	if (tee != WARD_TEE_NONE && tee != WARD_TEE_SNP && tee != WARD_TEE_SIM)
 		return ward_err_set(err, -WARD_E_UNSUPPORTED,
-				    "evidence of TEE '%s' cannot be read here (snp only)",
+				    "evidence of TEE '%s' cannot be read here (snp or sim only)",
 				    ward_tee_name(tee));
 	if (!buf || size == 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence is empty");
@@ -320,7 +326,7 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	ev->tee = WARD_TEE_SNP;
+	ev->tee = tee == WARD_TEE_SIM ? WARD_TEE_SIM : WARD_TEE_SNP;
 
 	if (size >= 4 && memcmp(p, HCL_MAGIC, 4) == 0) {
 		struct ward_snp_hcl hcl;
@@ -341,7 +347,7 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 		ev->runtime_hash_type = hcl.hash_type;
 	} else if (p[0] == '{') {
 		ev->format = WARD_EVIDENCE_WARD_ENVELOPE;
-		r = parse_envelope(ev, buf, size, err);
+		r = parse_envelope(ev, buf, size, tee, err);
 		if (r < 0)
 			return r;
 	} else if (size == WARD_SNP_REPORT_SIZE) {
@@ -542,12 +548,31 @@ int ward_evidence_verify(const struct ward_evidence *ev, const struct ward_attes
 	};
 	int r;
 
-	if (ev->tee != WARD_TEE_SNP)
+	if (ev->tee == WARD_TEE_SIM) {
+		/* INSECURE: the sim TEE's keys live on the host. Its evidence is
+		 * checked only against the sim ARK the caller chose to trust,
+		 * never against AMD's roots, and is marked as insecure. */
+		if (!opts->sim_ark)
+			return ward_err_set(err, -WARD_E_VERIFY,
+					    "sim TEE evidence is not accepted (no sim root given)");
+		sopts.insecure_ark = opts->sim_ark;
+		sopts.collateral_dir = NULL;
+	} else if (ev->tee != WARD_TEE_SNP) {
 		return ward_err_set(err, -WARD_E_UNSUPPORTED, "TEE %s cannot be verified here",
 				    ward_tee_name(ev->tee));
+	}
 	r = ward_snp_verify(&ev->snp, &sopts, &claims, err);
 	if (r < 0)
 		return r;
+	if (ev->tee == WARD_TEE_SIM) {
+		json_t *w = json_object_get(claims, "warnings");
+
+		if (ward_snp_json_set(claims, "tee", json_string("sim")) < 0 ||
+		    json_array_append_new(w, json_string("INSECURE: sim TEE evidence, signed by "
+							 "keys on the host; it proves nothing "
+							 "about confidentiality")) < 0)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+	}
 	if (ev->format == WARD_EVIDENCE_SNP_HCL) {
 		r = check_hcl_binding(ev, claims, err);
 		if (r < 0)

@@ -29,7 +29,7 @@ struct ward_attest_policy {
 	bool has_min_guest_svn;
 	int64_t min_guest_svn;
 	bool tees_set;
-	bool tee_snp; /* accepted TEEs */
+	bool tee_snp, tee_sim; /* accepted TEEs (default: snp only) */
 	bool signing_keys_set;
 	bool allow_vcek, allow_vlek;
 };
@@ -211,14 +211,15 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 			if (r < 0)
 				return r;
 		} else if (strcmp(key, "tees") == 0) {
-			static const char *const tees[] = {"snp", NULL};
-			bool flags[1] = {false};
+			static const char *const tees[] = {"snp", "sim", NULL};
+			bool flags[2] = {false, false};
 
 			r = parse_string_set(v, key, tees, flags, err);
 			if (r < 0)
 				return r;
 			p->tees_set = true;
 			p->tee_snp = flags[0];
+			p->tee_sim = flags[1];
 		} else if (strcmp(key, "signing_keys") == 0) {
 			static const char *const keys[] = {"vcek", "vlek", NULL};
 			bool flags[2] = {false, false};
@@ -299,11 +300,16 @@ int ward_attest_policy_check(const struct ward_attest_policy *p, const json_t *c
 
 	if (!json_is_true(json_object_get(claims, "verified")))
 		fail(&v, "verified", "the evidence has not been verified");
-	if (json_is_true(json_object_get(claims, "insecure")))
-		fail(&v, "insecure", "the evidence comes from an insecure (simulated) TEE");
-
+	/* Insecure (simulated) evidence is acceptable only when the policy
+	 * names the sim TEE explicitly. */
 	s = claim_str(claims, "tee");
-	if (p->tees_set && !(s && strcmp(s, "snp") == 0 && p->tee_snp))
+	if (!json_is_false(json_object_get(claims, "insecure")) &&
+	    !(p->tee_sim && s && strcmp(s, "sim") == 0))
+		fail(&v, "insecure",
+		     "the evidence comes from an insecure (simulated) TEE, which the policy "
+		     "does not accept");
+	if (!(s && ((strcmp(s, "snp") == 0 && (!p->tees_set || p->tee_snp)) ||
+		    (strcmp(s, "sim") == 0 && p->tee_sim))))
 		fail(&v, "tee", "TEE '%s' is not accepted", s ? s : "?");
 
 	if (p->measurements) {

@@ -130,7 +130,8 @@ check bad-tee 2 "$WARD" evidence verify x --tee tdx2
 check show-extra 2 "$WARD" evidence show x --policy p
 check help 0 "$WARD" evidence verify --help
 contains help "Usage: ward evidence"
-check sim-unsupported 1 "$WARD" evidence verify "$S/genoa-v3-trustee/report.bin" --tee sim
+check sim-needs-root 2 "$WARD" evidence verify "$S/genoa-v3-trustee/report.bin" --tee sim
+check sim-bad-root 1 "$WARD" evidence verify "$S/genoa-v3-trustee/report.bin" --tee sim --sim-state "$T/nosim"
 check missing-file 1 "$WARD" evidence verify "$T/nope.bin"
 contains missing-file "nope.bin"
 exit $fail

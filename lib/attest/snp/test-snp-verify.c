@@ -12,6 +12,7 @@
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
+#include "ward/sim.h"
 #include "ward/util.h"
 
 #define AT "2025-12-01T00:00:00Z" /* inside every vector's collateral window */
@@ -785,6 +786,65 @@ WARD_TEST(evidence_envelope)
 		  -WARD_E_MALFORMED);
 	CHECK_ERR(verify_bytes((const uint8_t *)"", 0, NULL, 0, NULL, AT, NULL, &none, &err),
 		  -WARD_E_MALFORMED);
+}
+
+/* The INSECURE sim TEE: same format and code path, its own anchor, and
+ * accepted only when asked for, marked insecure, and allowed by policy. */
+WARD_TEST(sim_tee_anchor)
+{
+	char dir[] = "/tmp/ward-test-sim-XXXXXX";
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(ward_sim_freep) struct ward_sim *sim = NULL;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *ark = NULL;
+	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
+	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *as_snp = NULL;
+	WARD_CLEANUP(ward_attest_policy_freep) struct ward_attest_policy *p = NULL;
+	WARD_AUTOFREE uint8_t *table = NULL;
+	struct ward_sim_launch launch = {.policy = 0x30000};
+	uint8_t report[WARD_SNP_REPORT_SIZE], rd[64] = {1, 2, 3};
+	struct ward_attest_opts opts = {.at = time(NULL)};
+	json_auto_t *claims = NULL;
+	json_t *none = NULL;
+	size_t table_size;
+
+	CHECK(mkdtemp(dir));
+	memset(launch.measurement, 0xAB, sizeof(launch.measurement));
+	CHECK_OK(ward_sim_open(dir, &sim, &err), &err);
+	CHECK_OK(ward_sim_report(sim, &launch, rd, report, &err), &err);
+	CHECK_OK(ward_sim_cert_table(sim, &table, &table_size, &err), &err);
+	CHECK_OK(ward_sim_load_ark(dir, &ark, &err), &err);
+
+	CHECK_OK(ward_evidence_parse(report, sizeof(report), table, table_size, WARD_TEE_SIM, &ev,
+				     &err),
+		 &err);
+	/* Refused unless the caller supplies the sim root. */
+	CHECK_ERR(ward_evidence_verify(ev, &opts, &none, &err), -WARD_E_VERIFY);
+	CHECK_MSG(&err, "sim");
+	opts.sim_ark = ark;
+	CHECK_OK(ward_evidence_verify(ev, &opts, &claims, &err), &err);
+	CHECK_STR(cstr(claims, "tee"), "sim");
+	CHECK(json_is_true(json_object_get(claims, "insecure")));
+	CHECK(strstr(json_string_value(json_array_get(json_object_get(claims, "warnings"), 0)),
+		     "INSECURE"));
+	/* Policy: refused by default, accepted when "sim" is listed. */
+	CHECK_OK(ward_attest_policy_parse("{}", 2, &p, &err), &err);
+	CHECK_ERR(ward_attest_policy_check(p, claims, NULL, &err), -WARD_E_POLICY);
+	CHECK_MSG(&err, "insecure");
+	p = ward_attest_policy_free(p);
+	{
+		const char *tees = "{\"tees\":[\"sim\"]}";
+
+		CHECK_OK(ward_attest_policy_parse(tees, strlen(tees), &p, &err), &err);
+	}
+	CHECK_OK(ward_attest_policy_check(p, claims, NULL, &err), &err);
+
+	/* The same bytes as SNP evidence never chain to AMD, sim root or not. */
+	CHECK_OK(ward_evidence_parse(report, sizeof(report), table, table_size, WARD_TEE_NONE,
+				     &as_snp, &err),
+		 &err);
+	CHECK_ERR(ward_evidence_verify(as_snp, &opts, &none, &err), -WARD_E_VERIFY);
+	CHECK(none == NULL);
+	CHECK_OK(ward_rm_rf(dir, &err), &err);
 }
 
 WARD_TEST_MAIN()

@@ -62,6 +62,20 @@ static const char *product_dir(enum ward_snp_product p)
 	}
 }
 
+/* Product named by the CN of an RFC 2253 issuer DN ("CN=SEV-Milan,ST=..."). */
+static enum ward_snp_product product_from_issuer_dn(const char *dn)
+{
+	const char *cn = strstr(dn, "CN=");
+	char buf[64] = "";
+
+	if (cn) {
+		size_t n = strcspn(cn + 3, ",+");
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)WARD_MIN(n, sizeof(buf) - 1), cn + 3);
+	}
+	return ward_snp_product_from_issuer_cn(buf);
+}
+
 static bool file_exists(const char *path)
 {
 	struct stat st;
@@ -364,49 +378,50 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	if (rr < 0)
 		return rr;
 
-	/* The issuer names the product line (SEV-Milan, SEV-VLEK-Genoa...):
-	 * it decides the product of v2 reports and must agree with CPUID. */
-	rr = ward_x509_issuer(leaf, &issuer_cn, err);
-	if (rr < 0)
-		return ward_err_prefix(err, "%s issuer", what);
-	{
-		/* RFC 2253 form: "CN=SEV-Milan,ST=CA,..." */
-		const char *cn = strstr(issuer_cn, "CN=");
-		char buf[64] = "";
+	if (opts->insecure_ark) {
+		/* INSECURE anchor (sim TEE): the chain must end at it; the
+		 * issuer names no AMD product and no built-in key is used. */
+		ark = ward_x509_ref(opts->insecure_ark);
+		if (!ark)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+	} else {
+		/* The issuer names the product line (SEV-Milan,
+		 * SEV-VLEK-Genoa...): it decides the product of v2 reports and
+		 * must agree with CPUID. */
+		rr = ward_x509_issuer(leaf, &issuer_cn, err);
+		if (rr < 0)
+			return ward_err_prefix(err, "%s issuer", what);
+		issuer_product = product_from_issuer_dn(issuer_cn);
+		if (issuer_product == WARD_SNP_PRODUCT_UNKNOWN)
+			return ward_err_set(err, -WARD_E_VERIFY, "%s issuer '%s' is not an AMD %s",
+					    what, issuer_cn, vlek ? "ASVK" : "ASK");
+		if (product == WARD_SNP_PRODUCT_UNKNOWN)
+			product = issuer_product;
+		else if (product != issuer_product)
+			return ward_err_set(err, -WARD_E_VERIFY,
+					    "%s is issued for %s but the report comes from %s",
+					    what, ward_snp_product_name(issuer_product),
+					    ward_snp_product_name(product));
 
-		if (cn) {
-			size_t n = strcspn(cn + 3, ",+");
-
-			snprintf(buf, sizeof(buf), "%.*s", (int)WARD_MIN(n, sizeof(buf) - 1),
-				 cn + 3);
-		}
-		issuer_product = ward_snp_product_from_issuer_cn(buf);
+		/* Chain: leaf -> ASK/ASVK -> ARK (built in, fingerprint-pinned). */
+		rr = ward_snp_builtin_ark(product, &ark, err);
+		if (rr < 0)
+			return rr;
+		rr = ward_snp_builtin_ask(product, vlek, &ask, err);
+		if (rr < 0)
+			return rr;
+		untrusted[untrusted_count++] = ask;
 	}
-	if (issuer_product == WARD_SNP_PRODUCT_UNKNOWN)
-		return ward_err_set(err, -WARD_E_VERIFY, "%s issuer '%s' is not an AMD %s", what,
-				    issuer_cn, vlek ? "ASVK" : "ASK");
-	if (product == WARD_SNP_PRODUCT_UNKNOWN)
-		product = issuer_product;
-	else if (product != issuer_product)
-		return ward_err_set(
-		    err, -WARD_E_VERIFY, "%s is issued for %s but the report comes from %s", what,
-		    ward_snp_product_name(issuer_product), ward_snp_product_name(product));
-
-	/* Chain: leaf -> ASK/ASVK -> ARK (built in, fingerprint-pinned). */
-	rr = ward_snp_builtin_ark(product, &ark, err);
-	if (rr < 0)
-		return rr;
-	rr = ward_snp_builtin_ask(product, vlek, &ask, err);
-	if (rr < 0)
-		return rr;
-	untrusted[untrusted_count++] = ask;
 	for (size_t i = 0; i < opts->cert_count && untrusted_count < WARD_ARRAY_SIZE(untrusted);
 	     i++)
 		if (opts->certs[i] != leaf)
 			untrusted[untrusted_count++] = opts->certs[i];
 	for (size_t i = 0; i < opts->crl_count && crls.count < WARD_EVIDENCE_MAX_CERTS; i++)
 		crls.list[crls.count++] = opts->crls[i];
-	rr = load_collateral_crl(opts, product, vlek, &crls, crl_path, sizeof(crl_path), err);
+	crl_path[0] = '\0';
+	if (!opts->insecure_ark)
+		rr = load_collateral_crl(opts, product, vlek, &crls, crl_path, sizeof(crl_path),
+					 err);
 	if (rr < 0)
 		return rr;
 	if (opts->require_crl && crls.count == 0)
@@ -447,6 +462,8 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	rr = ward_snp_report_claims(r, product, &claims, err);
 	if (rr < 0)
 		return rr;
+	if (opts->insecure_ark && ward_snp_json_set(claims, "insecure", json_true()) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
 	collateral = json_object();
 	warnings = json_array();
 	rr = ward_snp_json_set(claims, "collateral", collateral);
