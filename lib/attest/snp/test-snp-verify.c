@@ -241,10 +241,9 @@ WARD_TEST(verify_genoa_v2_vcek_missing)
 	CHECK_ERR(verify_bytes(buf, n, NULL, 0, NULL, AT, "/nonexistent-dir", &claims, &err),
 		  -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err,
-		  "VCEK missing: /nonexistent-dir/snp/milan/vcek/"
+		  "VCEK missing: /nonexistent-dir/snp/{milan,genoa}/vcek/"
 		  "d932d021261a3010c08aa11c8b5efcfb62f1e0438afbea660e55cdf7c12062c6b0e9305205"
 		  "af247d09bcc9d96577a4e84cc99ab28f215372c52090f292fefb15-440e000000000007.der");
-	CHECK_MSG(&err, "/nonexistent-dir/snp/genoa/vcek/");
 	CHECK(claims == NULL);
 }
 
@@ -814,9 +813,9 @@ WARD_TEST(sim_tee_anchor)
 	CHECK_OK(ward_sim_cert_table(sim, &table, &table_size, &err), &err);
 	CHECK_OK(ward_sim_load_ark(dir, &ark, &err), &err);
 
-	CHECK_OK(ward_evidence_parse(report, sizeof(report), table, table_size, WARD_TEE_SIM, &ev,
-				     &err),
-		 &err);
+	CHECK_OK(
+	    ward_evidence_parse(report, sizeof(report), table, table_size, WARD_TEE_SIM, &ev, &err),
+	    &err);
 	/* Refused unless the caller supplies the sim root. */
 	CHECK_ERR(ward_evidence_verify(ev, &opts, &none, &err), -WARD_E_VERIFY);
 	CHECK_MSG(&err, "sim");

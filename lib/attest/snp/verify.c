@@ -168,8 +168,15 @@ static int find_leaf(const struct ward_snp_report *r, const struct ward_snp_veri
 	}
 	if (tried_count == 1)
 		return ward_err_set(err, -WARD_E_NOT_FOUND, "%s missing: %s", what, tried[0]);
-	return ward_err_set(err, -WARD_E_NOT_FOUND, "%s missing: %s or %s", what, tried[0],
-			    tried[1]);
+	/* Both paths share the file name; keep the message short enough to
+	 * show it whole. */
+	{
+		const char *file = strrchr(tried[0], '/');
+
+		return ward_err_set(err, -WARD_E_NOT_FOUND, "%s missing: %s/snp/{milan,genoa}/%s%s",
+				    what, opts->collateral_dir, vlek ? "vlek" : "vcek",
+				    file ? file : "");
+	}
 }
 
 static int ext_uint8(const struct ward_x509 *leaf, const char *oid, const char *name, bool required,
