@@ -781,9 +781,59 @@ WARD_TEST(evidence_envelope)
 			  -WARD_E_MALFORMED);
 		free(text);
 	}
+	{
+		/* {"report":"<valid report>" followed by each of these. */
+		static const char *const bad[] = {
+		    ",\"tee\":\"snp\",\"certs\":[1]}",
+		    ",\"tee\":\"snp\",\"certs\":[\"!!\"]}",
+		    ",\"tee\":\"snp\",\"certs\":[\"AAAA\"]}",
+		    ",\"tee\":\"snp\",\"cert_table\":\"!!\"}",
+		    ",\"tee\":\"snp\",\"cert_table\":\"AAAA\"}",
+		    ",\"tee\":\"snp\",\"certs\":[\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"]}",
+		    ",\"tee\":\"snp\",\"tee\":\"snp\"}",
+		    "}",
+		    ",\"tee\":7}",
+		};
+
+		for (size_t i = 0; i < WARD_ARRAY_SIZE(bad); i++) {
+			size_t tn = strlen(rb) + strlen(bad[i]) + 16;
+			WARD_AUTOFREE char *t = malloc(tn);
+			int r;
+
+			CHECK(t);
+			snprintf(t, tn, "{\"report\":\"%s\"%s", rb, bad[i]);
+			r = verify_bytes((uint8_t *)t, strlen(t), NULL, 0, NULL, AT, NULL, &none,
+					 &err);
+			if (r != -WARD_E_MALFORMED && r != -WARD_E_UNSUPPORTED)
+				WARD_FAIL_("envelope %zu: returned %d (%s)", i, r, err.msg);
+		}
+	}
 	CHECK_ERR(verify_bytes((const uint8_t *)"{", 1, NULL, 0, NULL, AT, NULL, &none, &err),
 		  -WARD_E_MALFORMED);
 	CHECK_ERR(verify_bytes((const uint8_t *)"", 0, NULL, 0, NULL, AT, NULL, &none, &err),
+		  -WARD_E_MALFORMED);
+}
+
+WARD_TEST(evidence_cert_limit)
+{
+	size_t n;
+	WARD_AUTOFREE uint8_t *rep = load("snp/genoa-v5-routex/report.bin", &n);
+	WARD_CLEANUP(ward_evidence_freep) struct ward_evidence *ev = NULL;
+	const char *chain = ward_test_vector("snp/genoa-v5-routex/vcek-chain.pem");
+	struct ward_err err = WARD_ERR_INIT;
+
+	SKIP_IF_NO_VECTORS(rep);
+	CHECK_OK(ward_evidence_parse(rep, n, NULL, 0, WARD_TEE_SNP, &ev, &err), &err);
+	CHECK_OK(ward_evidence_add_certs_file(ev, chain, &err), &err);
+	CHECK_OK(ward_evidence_add_certs_file(ev, chain, &err), &err);
+	CHECK_INT(ev->cert_count, ==, 6);
+	CHECK_ERR(ward_evidence_add_certs_file(ev, chain, &err), -WARD_E_TOO_BIG);
+	CHECK_INT(ev->cert_count, ==, WARD_EVIDENCE_MAX_CERTS);
+	CHECK_ERR(ward_evidence_add_certs_file(ev, "/nonexistent.pem", &err), -ENOENT);
+	CHECK_MSG(&err, "/nonexistent.pem");
+	/* A file that is not a certificate. */
+	CHECK_ERR(ward_evidence_add_certs_file(
+		      ev, ward_test_vector("snp/genoa-v5-routex/report.bin"), &err),
 		  -WARD_E_MALFORMED);
 }
 
