@@ -3,9 +3,11 @@
 
 set(WARD_WARNINGS
   -Wall -Wextra -Wformat=2 -Wshadow -Wvla -Wmissing-prototypes -Wstrict-prototypes
-  -Wwrite-strings -Wnull-dereference -Wno-unused-parameter
+  -Wwrite-strings -Wnull-dereference -Wno-unused-parameter)
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   # snprintf truncation is deliberate (bounded messages); do not warn about it
-  -Wno-format-truncation)
+  list(APPEND WARD_WARNINGS -Wno-format-truncation)
+endif()
 if(WARD_WERROR)
   list(APPEND WARD_WARNINGS -Werror)
 endif()

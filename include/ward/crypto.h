@@ -364,3 +364,52 @@ WARD_PUBLIC int ward_x509_verify_chain(const struct ward_x509 *leaf,
 				       const struct ward_x509_verify_opts *opts,
 				       struct ward_x509 ***ret_chain, size_t *ret_chain_count,
 				       struct ward_err *err);
+
+/* ---- X.509 issuance ---------------------------------------------------- */
+
+/* A custom extension: extnValue contents (DER) under a dotted OID. */
+struct ward_x509_ext {
+	const char *oid;
+	const uint8_t *der;
+	size_t der_size;
+	bool critical;
+};
+
+enum {
+	WARD_KU_DIGITAL_SIGNATURE = 1 << 0,
+	WARD_KU_KEY_ENCIPHERMENT = 1 << 1,
+	WARD_KU_KEY_AGREEMENT = 1 << 2,
+	WARD_KU_KEY_CERT_SIGN = 1 << 3,
+	WARD_KU_CRL_SIGN = 1 << 4,
+};
+enum {
+	WARD_EKU_SERVER_AUTH = 1 << 0,
+	WARD_EKU_CLIENT_AUTH = 1 << 1,
+};
+
+struct ward_x509_template {
+	const char *subject;   /* "CN=name,O=org,OU=unit" (',' separated, no escapes) */
+	const uint8_t *serial; /* 1..20 bytes big-endian; NULL: 16 random bytes */
+	size_t serial_size;
+	time_t not_before, not_after;
+	bool ca;       /* basicConstraints CA:TRUE (critical) */
+	int path_len;  /* with ca: pathLenConstraint, or -1 for none */
+	unsigned key_usage;     /* WARD_KU_* (critical when non-zero) */
+	unsigned ext_key_usage; /* WARD_EKU_* */
+	const char *const *dns_names; /* subjectAltName DNS entries */
+	size_t dns_count;
+	const char *const *ip_addresses; /* subjectAltName IP entries (text) */
+	size_t ip_count;
+	const struct ward_x509_ext *exts; /* extra extensions, e.g. AMD's VCEK TCB OIDs */
+	size_t ext_count;
+	bool no_key_ids; /* omit subject/authority key identifiers (AMD's VCEKs have none) */
+};
+
+/* Issue a certificate for subject_key's public key, signed by issuer_key
+ * with alg (RSA-PSS uses salt = digest length). issuer NULL means
+ * self-signed (issuer name = subject, issuer_key must match subject_key).
+ * Returns a new certificate in *ret. */
+WARD_PUBLIC int ward_x509_create(const struct ward_x509_template *t,
+				 const struct ward_pkey *subject_key, const struct ward_x509 *issuer,
+				 const struct ward_pkey *issuer_key, enum ward_sig_alg alg,
+				 struct ward_x509 **ret, struct ward_err *err);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void vset(struct ward_err *err, int code, const char *fmt, va_list ap)
+WARD_PRINTF(3, 0) static void vset(struct ward_err *err, int code, const char *fmt, va_list ap)
 {
 	err->code = code;
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
