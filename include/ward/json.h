@@ -14,7 +14,8 @@
 #include "ward/compiler.h"
 #include "ward/error.h"
 
-WARD_DEFINE_FREEP(json_t, json_decref)
+/* jansson >= 2.14 itself defines json_decrefp(), the cleanup function for
+ * json_t pointers, so it is not defined again here. */
 #define WARD_AUTOJSON WARD_CLEANUP(json_decrefp)
 
 #define WARD_JSON_MAX_SIZE_DEFAULT (4u << 20)
