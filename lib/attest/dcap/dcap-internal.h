@@ -201,3 +201,21 @@ int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dc
 			   const struct ward_dcap_tcb_info *ti,
 			   const struct ward_dcap_qe_identity *qi, const struct ward_dcap_eval *e,
 			   time_t collateral_expires, json_t **ret, struct ward_err *err);
+
+/* ---- trust anchor (root.c) --------------------------------------------- */
+
+/* SHA-256 of the built-in Intel SGX Root CA's DER encoding. */
+extern const uint8_t ward_dcap_intel_root_fingerprint[32];
+
+/* ---- collateral checks (verify.c) --------------------------------------- */
+
+/* Verify (or find verified in the cache) the TCB info of (tee, fmspc) or
+ * the QE identity id at `at`: TCB signing chain to the root with the root
+ * CRL, signature over the exact text, validity window. *ret is borrowed
+ * from c. For tests and tooling; ward_dcap_verify() does this itself. */
+int ward_dcap_collateral_check_tcb_info(struct ward_dcap_collateral *c, enum ward_dcap_tee tee,
+					const uint8_t fmspc[6], time_t at,
+					const struct ward_dcap_tcb_info **ret, struct ward_err *err);
+int ward_dcap_collateral_check_qe_identity(struct ward_dcap_collateral *c, enum ward_dcap_qe_id id,
+					   time_t at, const struct ward_dcap_qe_identity **ret,
+					   struct ward_err *err);
