@@ -67,7 +67,7 @@ static int get_member(const json_t *obj, const char *path, const char *key, json
 static int get_str(const json_t *obj, const char *path, const char *key, const char **ret,
 		   struct ward_err *err)
 {
-	json_t *v;
+	json_t *v = NULL;
 	int r = get_member(obj, path, key, JSON_STRING, true, &v, err);
 
 	if (r < 0)
@@ -79,7 +79,7 @@ static int get_str(const json_t *obj, const char *path, const char *key, const c
 static int get_uint(const json_t *obj, const char *path, const char *key, uint64_t max,
 		    uint64_t *ret, struct ward_err *err)
 {
-	json_t *v;
+	json_t *v = NULL;
 	json_int_t i;
 	int r = get_member(obj, path, key, JSON_INTEGER, true, &v, err);
 
@@ -136,7 +136,7 @@ static int get_status(const json_t *obj, const char *path, enum ward_dcap_tcb_st
 
 static int get_advisories(const json_t *obj, const char *path, json_t **ret, struct ward_err *err)
 {
-	json_t *a, *v, *out;
+	json_t *a = NULL, *v, *out;
 	size_t i;
 	int r = get_member(obj, path, "advisoryIDs", JSON_ARRAY, false, &a, err);
 
@@ -195,7 +195,7 @@ static int parse_isv_levels(const json_t *obj, const char *path, struct ward_dca
 			    size_t *ret_count, struct ward_err *err)
 {
 	struct ward_dcap_isv_level *levels;
-	json_t *arr, *lv;
+	json_t *arr = NULL, *lv;
 	size_t i, n;
 	char p[96];
 	int r;
@@ -238,7 +238,7 @@ fail:
 static int parse_components(const json_t *tcb, const char *path, const char *key, uint8_t out[16],
 			    struct ward_err *err)
 {
-	json_t *arr, *c;
+	json_t *arr = NULL, *c;
 	size_t i;
 	char p[128];
 	int r = get_member(tcb, path, key, JSON_ARRAY, true, &arr, err);
@@ -265,7 +265,7 @@ static int parse_components(const json_t *tcb, const char *path, const char *key
 static int parse_tcb_level(const json_t *lv, const char *p, const struct ward_dcap_tcb_info *ti,
 			   struct ward_dcap_tcb_level *l, struct ward_err *err)
 {
-	json_t *tcb;
+	json_t *tcb = NULL;
 	uint64_t v;
 	int r;
 
@@ -321,7 +321,7 @@ static void tcb_info_freep(struct ward_dcap_tcb_info **t)
 
 static int parse_modules(const json_t *root, struct ward_dcap_tcb_info *ti, struct ward_err *err)
 {
-	json_t *mod, *arr, *m;
+	json_t *mod = NULL, *arr = NULL, *m;
 	size_t i, n;
 	char p[64];
 	int r;
@@ -376,7 +376,7 @@ int ward_dcap_tcb_info_parse(const char *text, size_t size, struct ward_dcap_tcb
 {
 	WARD_CLEANUP(json_decrefp) json_t *root = NULL;
 	WARD_CLEANUP(tcb_info_freep) struct ward_dcap_tcb_info *ti = NULL;
-	json_t *arr, *lv;
+	json_t *arr = NULL, *lv;
 	const char *id;
 	uint64_t v;
 	size_t i, n;
@@ -581,7 +581,7 @@ int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key,
 {
 	WARD_CLEANUP(json_decrefp) json_t *root = NULL;
 	const char *k;
-	json_t *v;
+	json_t *v = NULL;
 	size_t i = 0, off = 0, len = 0, found_off = 0;
 	bool found = false;
 	int r;
