@@ -219,3 +219,11 @@ int ward_dcap_collateral_check_tcb_info(struct ward_dcap_collateral *c, enum war
 int ward_dcap_collateral_check_qe_identity(struct ward_dcap_collateral *c, enum ward_dcap_qe_id id,
 					   time_t at, const struct ward_dcap_qe_identity **ret,
 					   struct ward_err *err);
+
+struct ward_x509;
+/* Tests only: a collateral set whose trust anchor is root instead of the
+ * built-in Intel SGX Root CA (synthetic PKIs exercise revocation). Not in
+ * the public header and not exported from the library. */
+int ward_dcap_collateral_new_with_root_insecure(struct ward_x509 *root,
+						struct ward_dcap_collateral **ret,
+						struct ward_err *err);

@@ -69,7 +69,8 @@ struct pck_cache_entry {
 struct ward_dcap_collateral {
 	char *dir;    /* owned; NULL unless backed by a directory */
 	unsigned gen; /* bumped by every add: invalidates what was verified */
-	struct ward_x509 *root;
+	struct ward_x509 *root; /* the trust anchor: the built-in Intel root */
+	uint8_t root_fp[32];
 	struct dcap_crl root_crl;
 	struct dcap_crl pck_crl[2];
 	struct dcap_signer tcb_signer, qe_signer;
@@ -158,7 +159,8 @@ static int load_root(struct ward_x509 **ret, struct ward_err *err)
 	return 0;
 }
 
-int ward_dcap_collateral_new(struct ward_dcap_collateral **ret, struct ward_err *err)
+static int collateral_new(struct ward_x509 *root, struct ward_dcap_collateral **ret,
+			  struct ward_err *err)
 {
 	WARD_CLEANUP(ward_dcap_collateral_freep) struct ward_dcap_collateral *c = NULL;
 	int r;
@@ -167,11 +169,34 @@ int ward_dcap_collateral_new(struct ward_dcap_collateral **ret, struct ward_err 
 	if (!c)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	c->gen = 1;
-	r = load_root(&c->root, err);
+	if (root) {
+		c->root = ward_x509_ref(root);
+		if (!c->root)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+	} else {
+		r = load_root(&c->root, err);
+		if (r < 0)
+			return r;
+	}
+	r = ward_x509_fingerprint(c->root, c->root_fp, err);
 	if (r < 0)
 		return r;
 	*ret = WARD_TAKE_PTR(c);
 	return 0;
+}
+
+int ward_dcap_collateral_new(struct ward_dcap_collateral **ret, struct ward_err *err)
+{
+	return collateral_new(NULL, ret, err);
+}
+
+int ward_dcap_collateral_new_with_root_insecure(struct ward_x509 *root,
+						struct ward_dcap_collateral **ret,
+						struct ward_err *err)
+{
+	if (!root)
+		return ward_err_set(err, -WARD_E_USAGE, "no root given");
+	return collateral_new(root, ret, err);
 }
 
 /* ---- adding items ------------------------------------------------------- */
@@ -854,9 +879,9 @@ static int pck_chain_parse(const struct ward_dcap_quote *q, struct ward_x509 ***
 /* Verify a parsed PCK chain at `at` (with CRLs unless crls is NULL); fill
  * the leaf key, the SGX extension and the window in which the result
  * holds. */
-static int pck_verify(struct ward_x509 *root, struct ward_x509 *const *list, size_t count,
-		      time_t at, struct ward_crl **crls, size_t crl_count,
-		      struct pck_cache_entry *ret, struct ward_err *err)
+static int pck_verify(struct ward_x509 *root, const uint8_t root_fp[32],
+		      struct ward_x509 *const *list, size_t count, time_t at, struct ward_crl **crls,
+		      size_t crl_count, struct pck_cache_entry *ret, struct ward_err *err)
 {
 	struct ward_x509_verify_opts opts = {.at = at, .crls = crls, .crl_count = crl_count,
 					     .crl_required = crls != NULL};
@@ -873,7 +898,7 @@ static int pck_verify(struct ward_x509 *root, struct ward_x509 *const *list, siz
 		r = ward_x509_fingerprint(list[count - 1], fp, err);
 		if (r < 0)
 			return r;
-		if (!ward_ct_eq(fp, ward_dcap_intel_root_fingerprint, 32))
+		if (!ward_ct_eq(fp, root_fp, 32))
 			return ward_err_set(err, -WARD_E_VERIFY,
 					    "PCK certificate chain ends in a root other than the Intel SGX Root CA");
 	}
@@ -938,7 +963,7 @@ static int pck_lookup(struct ward_dcap_collateral *c, const struct ward_dcap_quo
 	if (r == 0) {
 		crls[0] = c->root_crl.crl;
 		crls[1] = c->pck_crl[kind].crl;
-		r = pck_verify(c->root, list, count, at, crls, 2, &fresh, err);
+		r = pck_verify(c->root, c->root_fp, list, count, at, crls, 2, &fresh, err);
 	}
 	ward_x509_list_free(list, count);
 	if (r < 0) {
@@ -1049,7 +1074,8 @@ int ward_dcap_verify_quote_only(const void *quote, size_t quote_size, time_t at,
 		return r;
 	r = pck_ca_kind(list, count, &kind, err);
 	if (r == 0)
-		r = pck_verify(root, list, count, at, NULL, 0, &pck, err);
+		r = pck_verify(root, ward_dcap_intel_root_fingerprint, list, count, at, NULL, 0,
+			       &pck, err);
 	ward_x509_list_free(list, count);
 	if (r == 0)
 		r = quote_signatures(&q, pck.key, err);
