@@ -277,15 +277,13 @@ WARD_TEST(quote_v5_fields)
  * with -WARD_E_MALFORMED (parse only: fast). */
 WARD_TEST(quote_truncation_every_offset)
 {
-	static const char *const paths[] = {"tdx/v4-uptodate-dcapqvl/quote.dat",
-					    "tdx/v5-gotdxguest/quote.dat", "sgx/v3-dcapqvl/quote.dat"};
-
-	for (size_t k = 0; k < WARD_ARRAY_SIZE(paths); k++) {
+	for (size_t k = 0; k < WARD_ARRAY_SIZE(quote_cases); k++) {
+		const char *path = quote_cases[k].path;
 		struct ward_err err = WARD_ERR_INIT;
 		struct ward_dcap_quote q;
 		struct tvec v;
 
-		if (!tvec_load(paths[k], &v))
+		if (!tvec_load(path, &v))
 			continue;
 		CHECK_OK(ward_dcap_quote_parse(v.data, v.size, &q, &err), &err);
 		for (size_t n = 0; n < q.quote_size; n++) {
@@ -298,7 +296,7 @@ WARD_TEST(quote_truncation_every_offset)
 			r = ward_dcap_quote_parse(copy, n, &t, &err);
 			free(copy);
 			if (r != -WARD_E_MALFORMED)
-				fprintf(stderr, "%s truncated to %zu: %d (%s)\n", paths[k], n, r,
+				fprintf(stderr, "%s truncated to %zu: %d (%s)\n", path, n, r,
 					err.msg);
 			CHECK_ERR(r, -WARD_E_MALFORMED);
 		}

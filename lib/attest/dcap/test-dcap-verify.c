@@ -408,7 +408,7 @@ WARD_TEST(collateral_mutations)
 		 &err);
 	CHECK_OK(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err), &err);
 	json_decref(claims);
-	for (size_t i = 0; i < 64; i += 5) {
+	for (size_t i = 0; i < 64; i++) {
 		sig[i] ^= 0x80;
 		CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig,
 							 64, &err),
@@ -418,6 +418,42 @@ WARD_TEST(collateral_mutations)
 		sig[i] ^= 0x80;
 	}
 	c = ward_dcap_collateral_free(c);
+
+	/* QE identity text with one byte changed, and a flipped signature. */
+	{
+		char *qe = tqvl_member(&coll, "qe_identity");
+		char *qe_sig_hex = tqvl_member(&coll, "qe_identity_signature");
+		uint8_t qe_sig[64];
+		char *isv = strstr(qe, "\"isvprodid\":2");
+
+		CHECK(isv != NULL);
+		CHECK(ward_hex_decode_fixed(qe_sig_hex, 128, qe_sig, 64, NULL) == 0);
+		c = qvl("tdx/v4-uptodate-dcapqvl/collateral.json");
+		isv[strlen("\"isvprodid\":")] = '3';
+		CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_QE_IDENTITY, qe, strlen(qe),
+							 qe_sig, 64, &err),
+			 &err);
+		CHECK_ERR(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err),
+			  -WARD_E_VERIFY);
+		CHECK_MSG(&err, "TD QE identity");
+		isv[strlen("\"isvprodid\":")] = '2';
+		qe_sig[63] ^= 1;
+		CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_QE_IDENTITY, qe, strlen(qe),
+							 qe_sig, 64, &err),
+			 &err);
+		CHECK_ERR(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err),
+			  -WARD_E_VERIFY);
+		qe_sig[63] ^= 1;
+		CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_QE_IDENTITY, qe, strlen(qe),
+							 qe_sig, 64, &err),
+			 &err);
+		CHECK_OK(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err),
+			 &err);
+		json_decref(claims);
+		c = ward_dcap_collateral_free(c);
+		free(qe);
+		free(qe_sig_hex);
+	}
 
 	/* Wrong root: a TCB signing chain that does not lead to Intel's root. */
 	c = qvl("tdx/v4-uptodate-dcapqvl/collateral.json");

@@ -378,7 +378,8 @@ static int add_signed(struct ward_dcap_collateral *c, enum ward_dcap_item item, 
 	s->text = WARD_TAKE_PTR(copy);
 	s->size = size;
 	memcpy(s->sig, sig, 64);
-	c->gen++;
+	/* Only this entry needs (re)verifying: c->gen stays, so the caches of
+	 * chains and PCKs survive loading another FMSPC's TCB info. */
 	return 0;
 }
 
