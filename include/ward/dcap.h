@@ -28,10 +28,10 @@
 #include "ward/error.h"
 
 /* Hard limits on untrusted input. */
-#define WARD_DCAP_QUOTE_MAX_SIZE (64u << 10)      /* whole quote buffer */
-#define WARD_DCAP_CERT_DATA_MAX_SIZE (32u << 10)  /* certification data */
-#define WARD_DCAP_QE_AUTH_MAX_SIZE 512            /* QE authentication data */
-#define WARD_DCAP_COLLATERAL_MAX_SIZE (1u << 20)  /* one collateral file */
+#define WARD_DCAP_QUOTE_MAX_SIZE (64u << 10)	 /* whole quote buffer */
+#define WARD_DCAP_CERT_DATA_MAX_SIZE (32u << 10) /* certification data */
+#define WARD_DCAP_QE_AUTH_MAX_SIZE 512		 /* QE authentication data */
+#define WARD_DCAP_COLLATERAL_MAX_SIZE (1u << 20) /* one collateral file */
 
 enum ward_dcap_tee {
 	WARD_DCAP_TEE_SGX = 0x00,
@@ -65,8 +65,8 @@ WARD_PUBLIC const char *ward_dcap_tcb_status_name(enum ward_dcap_tcb_status s);
 
 /* An SGX enclave report body (also the QE report). Views into the quote. */
 struct ward_dcap_sgx_report {
-	const uint8_t *raw; /* the 384 bytes */
-	const uint8_t *cpusvn;       /* 16 */
+	const uint8_t *raw;    /* the 384 bytes */
+	const uint8_t *cpusvn; /* 16 */
 	uint32_t miscselect;
 	const uint8_t *isvextprodid; /* 16 */
 	const uint8_t *attributes;   /* 16; bit 1 of byte 0 = DEBUG */
@@ -76,26 +76,26 @@ struct ward_dcap_sgx_report {
 	uint16_t isvprodid;
 	uint16_t isvsvn;
 	uint16_t configsvn;
-	const uint8_t *isvfamilyid;  /* 16 */
-	const uint8_t *report_data;  /* 64 */
+	const uint8_t *isvfamilyid; /* 16 */
+	const uint8_t *report_data; /* 64 */
 };
 
 /* A TD report body (TDX 1.0, or 1.5 with the two extra fields). */
 struct ward_dcap_td_report {
-	const uint8_t *tee_tcb_svn;     /* 16 */
-	const uint8_t *mrseam;          /* 48 */
-	const uint8_t *mrsignerseam;    /* 48 */
+	const uint8_t *tee_tcb_svn;	/* 16 */
+	const uint8_t *mrseam;		/* 48 */
+	const uint8_t *mrsignerseam;	/* 48 */
 	const uint8_t *seam_attributes; /* 8 */
-	const uint8_t *td_attributes;   /* 8; bit 0 of byte 0 = DEBUG */
-	const uint8_t *xfam;            /* 8 */
-	const uint8_t *mrtd;            /* 48 */
-	const uint8_t *mrconfigid;      /* 48 */
-	const uint8_t *mrowner;         /* 48 */
-	const uint8_t *mrownerconfig;   /* 48 */
-	const uint8_t *rtmr[4];         /* 48 each */
-	const uint8_t *report_data;     /* 64 */
-	const uint8_t *tee_tcb_svn2;    /* 16; NULL for a TDX 1.0 body */
-	const uint8_t *mrservicetd;     /* 48; NULL for a TDX 1.0 body */
+	const uint8_t *td_attributes;	/* 8; bit 0 of byte 0 = DEBUG */
+	const uint8_t *xfam;		/* 8 */
+	const uint8_t *mrtd;		/* 48 */
+	const uint8_t *mrconfigid;	/* 48 */
+	const uint8_t *mrowner;		/* 48 */
+	const uint8_t *mrownerconfig;	/* 48 */
+	const uint8_t *rtmr[4];		/* 48 each */
+	const uint8_t *report_data;	/* 64 */
+	const uint8_t *tee_tcb_svn2;	/* 16; NULL for a TDX 1.0 body */
+	const uint8_t *mrservicetd;	/* 48; NULL for a TDX 1.0 body */
 };
 
 /* A parsed quote: every pointer borrows from the buffer given to
@@ -109,13 +109,13 @@ struct ward_dcap_quote {
 	uint16_t pce_svn;
 	const uint8_t *qe_vendor_id; /* 16 */
 	const uint8_t *user_data;    /* 20 */
-	uint16_t body_type;          /* 1 = SGX, 2 = TDX 1.0, 3 = TDX 1.5 */
+	uint16_t body_type;	     /* 1 = SGX, 2 = TDX 1.0, 3 = TDX 1.5 */
 	const uint8_t *signed_data;  /* header (+ v5 body descriptor) + body */
 	size_t signed_size;
 	struct ward_dcap_sgx_report enclave; /* SGX quotes */
-	struct ward_dcap_td_report td;       /* TDX quotes */
-	const uint8_t *signature;            /* 64: r || s, big-endian */
-	const uint8_t *attest_key;           /* 64: x || y, big-endian */
+	struct ward_dcap_td_report td;	     /* TDX quotes */
+	const uint8_t *signature;	     /* 64: r || s, big-endian */
+	const uint8_t *attest_key;	     /* 64: x || y, big-endian */
 	struct ward_dcap_sgx_report qe_report;
 	const uint8_t *qe_report_signature; /* 64 */
 	const uint8_t *qe_auth_data;
@@ -146,11 +146,11 @@ WARD_PUBLIC bool ward_dcap_quote_is_debug(const struct ward_dcap_quote *q);
 struct ward_dcap_collateral;
 
 enum ward_dcap_item {
-	WARD_DCAP_ROOT_CRL,          /* Intel SGX Root CA CRL: DER, PEM or hex text */
-	WARD_DCAP_PCK_CRL,           /* Platform or Processor CA CRL (told apart by issuer) */
-	WARD_DCAP_TCB_INFO,          /* PCS body {"tcbInfo":{...},"signature":"hex"} */
-	WARD_DCAP_QE_IDENTITY,       /* PCS body {"enclaveIdentity":{...},"signature":"hex"} */
-	WARD_DCAP_TCB_ISSUER_CHAIN,  /* PEM: Intel SGX TCB Signing, [Root CA] */
+	WARD_DCAP_ROOT_CRL,		/* Intel SGX Root CA CRL: DER, PEM or hex text */
+	WARD_DCAP_PCK_CRL,		/* Platform or Processor CA CRL (told apart by issuer) */
+	WARD_DCAP_TCB_INFO,		/* PCS body {"tcbInfo":{...},"signature":"hex"} */
+	WARD_DCAP_QE_IDENTITY,		/* PCS body {"enclaveIdentity":{...},"signature":"hex"} */
+	WARD_DCAP_TCB_ISSUER_CHAIN,	/* PEM: Intel SGX TCB Signing, [Root CA] */
 	WARD_DCAP_PCK_CRL_ISSUER_CHAIN, /* PEM: accepted, not needed (the quote carries the CA) */
 };
 
@@ -187,8 +187,7 @@ WARD_PUBLIC int ward_dcap_collateral_load_qvl_json(const char *path,
  * of each FMSPC when a quote from that platform arrives) and cached. */
 WARD_PUBLIC int ward_dcap_collateral_open_dir(const char *dir, struct ward_dcap_collateral **ret,
 					      struct ward_err *err);
-WARD_PUBLIC struct ward_dcap_collateral *
-ward_dcap_collateral_free(struct ward_dcap_collateral *c);
+WARD_PUBLIC struct ward_dcap_collateral *ward_dcap_collateral_free(struct ward_dcap_collateral *c);
 static inline void ward_dcap_collateral_freep(struct ward_dcap_collateral **c)
 {
 	ward_dcap_collateral_free(*c);

@@ -9,8 +9,6 @@
 #include "ward/encoding.h"
 #include "ward/util.h"
 
-
-
 /* Each setter returns -1 on ENOMEM; the caller checks the sum once. */
 static int set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
 {

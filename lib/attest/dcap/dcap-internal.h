@@ -106,7 +106,7 @@ struct ward_dcap_module_identity {
 
 struct ward_dcap_tcb_info {
 	enum ward_dcap_tee tee; /* id "SGX" or "TDX" */
-	int version;            /* 2 or 3 */
+	int version;		/* 2 or 3 */
 	time_t issue_date, next_update;
 	uint8_t fmspc[6];
 	uint8_t pceid[2];
@@ -123,9 +123,9 @@ struct ward_dcap_tcb_info {
 };
 
 enum ward_dcap_qe_id {
-	WARD_DCAP_QE_SGX,   /* "QE" */
-	WARD_DCAP_QE_TD,    /* "TD_QE" */
-	WARD_DCAP_QE_QVE,   /* "QVE" (parsed, never used to verify quotes) */
+	WARD_DCAP_QE_SGX, /* "QE" */
+	WARD_DCAP_QE_TD,  /* "TD_QE" */
+	WARD_DCAP_QE_QVE, /* "QVE" (parsed, never used to verify quotes) */
 };
 
 struct ward_dcap_qe_identity {
@@ -153,9 +153,8 @@ struct ward_dcap_qe_identity *ward_dcap_qe_identity_free(struct ward_dcap_qe_ide
 /* Split a PCS response body {"<key>":{...},"signature":"<hex>"}: the exact
  * byte range of the inner object (never re-serialised) and the signature
  * (64 bytes). Rejects duplicate keys and unknown top-level keys. */
-int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key,
-			     size_t *ret_offset, size_t *ret_len, uint8_t sig[64],
-			     struct ward_err *err);
+int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key, size_t *ret_offset,
+			     size_t *ret_len, uint8_t sig[64], struct ward_err *err);
 
 /* ---- TCB evaluation (eval.c) ------------------------------------------- */
 
@@ -215,7 +214,8 @@ extern const uint8_t ward_dcap_intel_root_fingerprint[32];
  * from c. For tests and tooling; ward_dcap_verify() does this itself. */
 int ward_dcap_collateral_check_tcb_info(struct ward_dcap_collateral *c, enum ward_dcap_tee tee,
 					const uint8_t fmspc[6], time_t at,
-					const struct ward_dcap_tcb_info **ret, struct ward_err *err);
+					const struct ward_dcap_tcb_info **ret,
+					struct ward_err *err);
 int ward_dcap_collateral_check_qe_identity(struct ward_dcap_collateral *c, enum ward_dcap_qe_id id,
 					   time_t at, const struct ward_dcap_qe_identity **ret,
 					   struct ward_err *err);

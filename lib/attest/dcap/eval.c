@@ -22,7 +22,8 @@ enum ward_dcap_tcb_status ward_dcap_status_converge(enum ward_dcap_tcb_status pl
 {
 	if (other == WARD_DCAP_TCB_REVOKED || platform == WARD_DCAP_TCB_REVOKED)
 		return WARD_DCAP_TCB_REVOKED;
-	if (other == WARD_DCAP_TCB_OUT_OF_DATE || other == WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) {
+	if (other == WARD_DCAP_TCB_OUT_OF_DATE ||
+	    other == WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) {
 		switch (platform) {
 		case WARD_DCAP_TCB_UP_TO_DATE:
 		case WARD_DCAP_TCB_SW_HARDENING_NEEDED:
@@ -111,9 +112,9 @@ int ward_dcap_eval_platform(const struct ward_dcap_tcb_info *ti,
 		if (memcmp(mi->mrsigner, mrsignerseam, 48) != 0 ||
 		    !masked_eq(mi->attributes, seam_attributes, mi->attributes_mask, 8)) {
 			ward_dcap_eval_clear(&e);
-			return ward_err_set(err, -WARD_E_VERIFY,
-					    "TDX module MRSIGNERSEAM/SEAMATTRIBUTES do not match %s",
-					    id);
+			return ward_err_set(
+			    err, -WARD_E_VERIFY,
+			    "TDX module MRSIGNERSEAM/SEAMATTRIBUTES do not match %s", id);
 		}
 		e.module_level = isv_match(mi->levels, mi->level_count, tee_tcb_svn[0]);
 		if (!e.module_level) {
@@ -130,8 +131,9 @@ int ward_dcap_eval_platform(const struct ward_dcap_tcb_info *ti,
 		    !masked_eq(ti->module_attributes, seam_attributes, ti->module_attributes_mask,
 			       8)) {
 			ward_dcap_eval_clear(&e);
-			return ward_err_set(err, -WARD_E_VERIFY,
-					    "TDX module MRSIGNERSEAM/SEAMATTRIBUTES do not match the TCB info");
+			return ward_err_set(
+			    err, -WARD_E_VERIFY,
+			    "TDX module MRSIGNERSEAM/SEAMATTRIBUTES do not match the TCB info");
 		}
 	}
 
@@ -172,10 +174,12 @@ int ward_dcap_eval_qe(const struct ward_dcap_qe_identity *qi, enum ward_dcap_qe_
 	static const char *const names[] = {"QE", "TD_QE", "QVE"};
 
 	if (qi->id != want)
-		return ward_err_set(err, -WARD_E_VERIFY, "QE identity is \"%s\", quote needs \"%s\"",
-				    names[qi->id], names[want]);
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "QE identity is \"%s\", quote needs \"%s\"", names[qi->id],
+				    names[want]);
 	if (memcmp(qi->mrsigner, qe->mrsigner, 32) != 0)
-		return ward_err_set(err, -WARD_E_VERIFY, "QE report MRSIGNER does not match the QE identity");
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "QE report MRSIGNER does not match the QE identity");
 	if (qi->isvprodid != qe->isvprodid)
 		return ward_err_set(err, -WARD_E_VERIFY,
 				    "QE report ISVPRODID %u does not match the QE identity's %u",
@@ -188,8 +192,8 @@ int ward_dcap_eval_qe(const struct ward_dcap_qe_identity *qi, enum ward_dcap_qe_
 				    "QE report ATTRIBUTES do not match the QE identity");
 	e->qe_level = isv_match(qi->levels, qi->level_count, qe->isvsvn);
 	if (!e->qe_level)
-		return ward_err_set(err, -WARD_E_POLICY, "no QE identity TCB level matches QE ISVSVN %u",
-				    qe->isvsvn);
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "no QE identity TCB level matches QE ISVSVN %u", qe->isvsvn);
 	e->qe_status = e->qe_level->status;
 	e->status = ward_dcap_status_converge(e->status, e->qe_status);
 	if (advisories_merge(e->advisories, e->qe_level->advisories) < 0)
@@ -199,7 +203,8 @@ int ward_dcap_eval_qe(const struct ward_dcap_qe_identity *qi, enum ward_dcap_qe_
 
 static bool is_out_of_date(enum ward_dcap_tcb_status s)
 {
-	return s == WARD_DCAP_TCB_OUT_OF_DATE || s == WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+	return s == WARD_DCAP_TCB_OUT_OF_DATE ||
+	       s == WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
 }
 
 int ward_dcap_evaluate(const struct ward_dcap_quote *q, const struct ward_dcap_pck_info *pck,
@@ -212,19 +217,22 @@ int ward_dcap_evaluate(const struct ward_dcap_quote *q, const struct ward_dcap_p
 
 	if (ti->tee != q->tee_type)
 		return ward_err_set(err, -WARD_E_VERIFY, "TCB info id %s does not fit a %s quote",
-				    ti->tee == WARD_DCAP_TEE_TDX ? "TDX" : "SGX", tdx ? "TDX" : "SGX");
+				    ti->tee == WARD_DCAP_TEE_TDX ? "TDX" : "SGX",
+				    tdx ? "TDX" : "SGX");
 	if (memcmp(ti->fmspc, pck->fmspc, 6) != 0)
 		return ward_err_set(err, -WARD_E_VERIFY,
-				    "TCB info FMSPC %02x%02x%02x%02x%02x%02x is not the PCK's %02x%02x%02x%02x%02x%02x",
+				    "TCB info FMSPC %02x%02x%02x%02x%02x%02x is not the PCK's "
+				    "%02x%02x%02x%02x%02x%02x",
 				    ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3],
 				    ti->fmspc[4], ti->fmspc[5], pck->fmspc[0], pck->fmspc[1],
 				    pck->fmspc[2], pck->fmspc[3], pck->fmspc[4], pck->fmspc[5]);
 	if (memcmp(ti->pceid, pck->pceid, 2) != 0)
-		return ward_err_set(err, -WARD_E_VERIFY, "TCB info PCE-ID does not match the PCK's");
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "TCB info PCE-ID does not match the PCK's");
 
 	r = ward_dcap_eval_platform(ti, pck, tdx ? q->td.tee_tcb_svn : NULL,
-				    tdx ? q->td.mrsignerseam : NULL, tdx ? q->td.seam_attributes : NULL,
-				    &e, err);
+				    tdx ? q->td.mrsignerseam : NULL,
+				    tdx ? q->td.seam_attributes : NULL, &e, err);
 	if (r < 0)
 		return r;
 	r = ward_dcap_eval_qe(qi, tdx ? WARD_DCAP_QE_TD : WARD_DCAP_QE_SGX, &q->qe_report, &e, err);
@@ -245,9 +253,11 @@ int ward_dcap_evaluate(const struct ward_dcap_quote *q, const struct ward_dcap_p
 
 		if (ward_dcap_eval_platform(ti, pck, q->td.tee_tcb_svn2, q->td.mrsignerseam,
 					    q->td.seam_attributes, &e2, NULL) == 0) {
-			enum ward_dcap_tcb_status s2 = ward_dcap_status_converge(e2.status, e.qe_status);
+			enum ward_dcap_tcb_status s2 =
+			    ward_dcap_status_converge(e2.status, e.qe_status);
 
-			if (s2 == WARD_DCAP_TCB_UP_TO_DATE || s2 == WARD_DCAP_TCB_SW_HARDENING_NEEDED)
+			if (s2 == WARD_DCAP_TCB_UP_TO_DATE ||
+			    s2 == WARD_DCAP_TCB_SW_HARDENING_NEEDED)
 				e.status = WARD_DCAP_TCB_TD_RELAUNCH_ADVISED;
 			else if (s2 == WARD_DCAP_TCB_CONFIGURATION_NEEDED ||
 				 s2 == WARD_DCAP_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)

@@ -45,7 +45,8 @@ static int parse_tcb(struct ward_cur tcb, struct ward_dcap_pck_info *info, struc
 
 		if (ward_der_expect(&tcb, WARD_DER_SEQUENCE, &item) < 0 ||
 		    ward_der_expect(&item, WARD_DER_OID, &oid) < 0)
-			return ward_err_set(err, -WARD_E_MALFORMED, "PCK SGX extension: bad TCB entry");
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "PCK SGX extension: bad TCB entry");
 		for (int i = 1; i <= 18; i++)
 			if (sgx_oid_is(&oid, 2, i))
 				arc = i;
@@ -73,12 +74,14 @@ static int parse_tcb(struct ward_cur tcb, struct ward_dcap_pck_info *info, struc
 						    "PCK SGX extension: bad PCESVN");
 			info->pcesvn = (uint16_t)v;
 		} else if (octets(&val, 16, info->cpusvn) < 0) {
-			return ward_err_set(err, -WARD_E_MALFORMED, "PCK SGX extension: bad CPUSVN");
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "PCK SGX extension: bad CPUSVN");
 		}
 	}
 	if (seen != (1u << 18) - 1)
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "PCK SGX extension: TCB lacks components (have mask %05x)", seen);
+				    "PCK SGX extension: TCB lacks components (have mask %05x)",
+				    seen);
 	return 0;
 }
 

@@ -28,8 +28,8 @@ static void sgx_report_views(const uint8_t *p, struct ward_dcap_sgx_report *r)
 {
 	r->raw = p;
 	r->cpusvn = p;
-	r->miscselect = (uint32_t)p[16] | (uint32_t)p[17] << 8 | (uint32_t)p[18] << 16 |
-			(uint32_t)p[19] << 24;
+	r->miscselect =
+	    (uint32_t)p[16] | (uint32_t)p[17] << 8 | (uint32_t)p[18] << 16 | (uint32_t)p[19] << 24;
 	/* 20..31 reserved */
 	r->isvextprodid = p + 32;
 	r->attributes = p + 48;
@@ -120,7 +120,8 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 		return ward_err_set(err, -WARD_E_TOO_BIG, "quote of %zu bytes exceeds %u", size,
 				    WARD_DCAP_QUOTE_MAX_SIZE);
 	if (size < WARD_DCAP_HEADER_SIZE)
-		return ward_err_set(err, -WARD_E_MALFORMED, "quote of %zu bytes is shorter than its header", size);
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "quote of %zu bytes is shorter than its header", size);
 	hdr = base.p;
 	if (ward_cur_u16le(&c, &q.version) < 0 || ward_cur_u16le(&c, &q.att_key_type) < 0 ||
 	    ward_cur_u32le(&c, &q.tee_type) < 0 || ward_cur_u16le(&c, &q.qe_svn) < 0 ||
@@ -128,8 +129,8 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 	    ward_cur_take(&c, 20, &q.user_data) < 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "quote header truncated");
 	if (q.version < 3 || q.version > 5)
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "quote version %u unsupported (3, 4, 5)",
-				    q.version);
+		return ward_err_set(err, -WARD_E_UNSUPPORTED,
+				    "quote version %u unsupported (3, 4, 5)", q.version);
 	if (q.att_key_type != ATT_KEY_ECDSA_P256)
 		return ward_err_set(err, -WARD_E_UNSUPPORTED,
 				    "attestation key type %u unsupported (2, ECDSA-256)",
@@ -145,7 +146,8 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 		uint16_t type;
 
 		if (ward_cur_u16le(&c, &type) < 0 || ward_cur_u32le(&c, &body_size) < 0)
-			return ward_err_set(err, -WARD_E_MALFORMED, "quote truncated in body descriptor");
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "quote truncated in body descriptor");
 		q.body_type = type;
 		if (!(type == BODY_SGX && q.tee_type == WARD_DCAP_TEE_SGX &&
 		      body_size == WARD_DCAP_SGX_REPORT_SIZE) &&
@@ -153,13 +155,14 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 		      body_size == WARD_DCAP_TD10_BODY_SIZE) &&
 		    !(type == BODY_TD15 && q.tee_type == WARD_DCAP_TEE_TDX &&
 		      body_size == WARD_DCAP_TD15_BODY_SIZE))
-			return ward_err_set(err, -WARD_E_UNSUPPORTED,
-					    "quote v5 body type %u of %u bytes unsupported for TEE 0x%x",
-					    type, body_size, q.tee_type);
+			return ward_err_set(
+			    err, -WARD_E_UNSUPPORTED,
+			    "quote v5 body type %u of %u bytes unsupported for TEE 0x%x", type,
+			    body_size, q.tee_type);
 	} else {
 		q.body_type = q.tee_type == WARD_DCAP_TEE_TDX ? BODY_TD10 : BODY_SGX;
 		body_size = q.tee_type == WARD_DCAP_TEE_TDX ? WARD_DCAP_TD10_BODY_SIZE
-							     : WARD_DCAP_SGX_REPORT_SIZE;
+							    : WARD_DCAP_SGX_REPORT_SIZE;
 	}
 	TAKE(&c, body_size, &body, "report body");
 	if (q.body_type == BODY_SGX)
@@ -170,7 +173,8 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 	q.signed_size = ward_cur_offset(&c, &base);
 
 	if (ward_cur_u32le(&c, &sig_size) < 0)
-		return ward_err_set(err, -WARD_E_MALFORMED, "quote truncated in signature data length");
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "quote truncated in signature data length");
 	if (sig_size > WARD_DCAP_CERT_DATA_MAX_SIZE + 1024)
 		return ward_err_set(err, -WARD_E_TOO_BIG, "signature data of %u bytes too big",
 				    sig_size);
@@ -193,9 +197,10 @@ int ward_dcap_quote_parse(const void *buf, size_t size, struct ward_dcap_quote *
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    "quote truncated in certification data header");
 		if (cert_type != CERT_TYPE_QE_REPORT)
-			return ward_err_set(err, -WARD_E_UNSUPPORTED,
-					    "certification data type %u unsupported (want 6, QE report)",
-					    cert_type);
+			return ward_err_set(
+			    err, -WARD_E_UNSUPPORTED,
+			    "certification data type %u unsupported (want 6, QE report)",
+			    cert_type);
 		if (ward_cur_sub(&sig, cert_size, &nested) < 0)
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    "certification data size %u exceeds the signature data",

@@ -14,16 +14,16 @@
 #include "ward/util.h"
 
 static const char *const status_names[] = {
-	[WARD_DCAP_TCB_UP_TO_DATE] = "UpToDate",
-	[WARD_DCAP_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
-	[WARD_DCAP_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
-	[WARD_DCAP_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
-	[WARD_DCAP_TCB_OUT_OF_DATE] = "OutOfDate",
-	[WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
-	[WARD_DCAP_TCB_REVOKED] = "Revoked",
-	[WARD_DCAP_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
-	[WARD_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] =
-		"TDRelaunchAdvisedConfigurationNeeded",
+    [WARD_DCAP_TCB_UP_TO_DATE] = "UpToDate",
+    [WARD_DCAP_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+    [WARD_DCAP_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+    [WARD_DCAP_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+    [WARD_DCAP_TCB_OUT_OF_DATE] = "OutOfDate",
+    [WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+    [WARD_DCAP_TCB_REVOKED] = "Revoked",
+    [WARD_DCAP_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+    [WARD_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] =
+	"TDRelaunchAdvisedConfigurationNeeded",
 };
 
 const char *ward_dcap_tcb_status_name(enum ward_dcap_tcb_status s)
@@ -93,8 +93,8 @@ static int get_uint(const json_t *obj, const char *path, const char *key, uint64
 	return 0;
 }
 
-static int get_hex(const json_t *obj, const char *path, const char *key, uint8_t *out,
-		   size_t size, struct ward_err *err)
+static int get_hex(const json_t *obj, const char *path, const char *key, uint8_t *out, size_t size,
+		   struct ward_err *err)
 {
 	const char *s;
 	int r = get_str(obj, path, key, &s, err);
@@ -155,7 +155,8 @@ static int get_advisories(const json_t *obj, const char *path, json_t **ret, str
 			if (!json_is_string(v) || json_array_append(out, v) < 0) {
 				json_decref(out);
 				return ward_err_set(err, -WARD_E_MALFORMED,
-						    "%s.advisoryIDs[%zu]: expected string", path, i);
+						    "%s.advisoryIDs[%zu]: expected string", path,
+						    i);
 			}
 		}
 	}
@@ -173,8 +174,9 @@ static int load_object(const char *text, size_t size, const char *what, json_t *
 		return ward_err_set(err, -WARD_E_TOO_BIG, "%s of %zu bytes too big", what, size);
 	j = json_loadb(text, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
-		return ward_err_set(err, -WARD_E_MALFORMED, "%s: JSON error at line %d column %d: %s",
-				    what, jerr.line, jerr.column, jerr.text);
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "%s: JSON error at line %d column %d: %s", what, jerr.line,
+				    jerr.column, jerr.text);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return ward_err_set(err, -WARD_E_MALFORMED, "%s: not a JSON object", what);
@@ -359,7 +361,8 @@ static int parse_modules(const json_t *root, struct ward_dcap_tcb_info *ti, stru
 			return ward_err_set(err, -WARD_E_MALFORMED, "%s.id: too long", p);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(ti->modules[j].id, id) == 0)
-				return ward_err_set(err, -WARD_E_MALFORMED, "%s.id: duplicate %s", p, id);
+				return ward_err_set(err, -WARD_E_MALFORMED, "%s.id: duplicate %s",
+						    p, id);
 		strcpy(mi->id, id);
 		if ((r = get_hex(m, p, "mrsigner", mi->mrsigner, 48, err)) < 0 ||
 		    (r = get_hex(m, p, "attributes", mi->attributes, 8, err)) < 0 ||
@@ -396,7 +399,8 @@ int ward_dcap_tcb_info_parse(const char *text, size_t size, struct ward_dcap_tcb
 	else if (strcmp(id, "TDX") == 0)
 		ti->tee = WARD_DCAP_TEE_TDX;
 	else
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "TCB info: id \"%s\" unsupported", id);
+		return ward_err_set(err, -WARD_E_UNSUPPORTED, "TCB info: id \"%s\" unsupported",
+				    id);
 	if ((r = get_uint(root, "$", "version", 100, &v, err)) < 0)
 		return ward_err_prefix(err, "TCB info");
 	if (v != 3 && !(v == 2 && ti->tee == WARD_DCAP_TEE_SGX))
@@ -494,11 +498,12 @@ int ward_dcap_qe_identity_parse(const char *text, size_t size, struct ward_dcap_
 	/* MISCSELECT is a little-endian u32 in the report but big-endian hex here. */
 	if ((r = get_hex(root, "$", "miscselect", b4, 4, err)) < 0)
 		return ward_err_prefix(err, "QE identity");
-	qi->miscselect = (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
+	qi->miscselect =
+	    (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
 	if ((r = get_hex(root, "$", "miscselectMask", b4, 4, err)) < 0)
 		return ward_err_prefix(err, "QE identity");
 	qi->miscselect_mask =
-		(uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
+	    (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 | (uint32_t)b4[2] << 8 | b4[3];
 	if ((r = get_hex(root, "$", "attributes", qi->attributes, 16, err)) < 0 ||
 	    (r = get_hex(root, "$", "attributesMask", qi->attributes_mask, 16, err)) < 0 ||
 	    (r = get_hex(root, "$", "mrsigner", qi->mrsigner, 32, err)) < 0 ||
@@ -575,9 +580,8 @@ static int skip_value(const char *s, size_t n, size_t *i)
 	return -WARD_E_MALFORMED;
 }
 
-int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key,
-			     size_t *ret_offset, size_t *ret_len, uint8_t sig[64],
-			     struct ward_err *err)
+int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key, size_t *ret_offset,
+			     size_t *ret_len, uint8_t sig[64], struct ward_err *err)
 {
 	WARD_CLEANUP(json_decrefp) json_t *root = NULL;
 	const char *k;
@@ -593,8 +597,8 @@ int ward_dcap_pcs_body_split(const char *body, size_t size, const char *key,
 	json_object_foreach(root, k, v)
 	{
 		if (strcmp(k, key) != 0 && strcmp(k, "signature") != 0)
-			return ward_err_set(err, -WARD_E_MALFORMED, "%s body: unexpected key \"%s\"",
-					    key, k);
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "%s body: unexpected key \"%s\"", key, k);
 	}
 	if (!json_is_object(json_object_get(root, key)))
 		return ward_err_set(err, -WARD_E_MALFORMED, "%s body: \"%s\" object missing", key,

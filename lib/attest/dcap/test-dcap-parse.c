@@ -24,7 +24,7 @@ WARD_TEST(der_lengths)
 	CHECK(ward_cur_empty(&c));
 	c = ward_cur_make(long_form, sizeof(long_form));
 	CHECK_ERR(ward_der_next(&c, &tag, &v), -WARD_E_MALFORMED); /* 128 bytes missing */
-	CHECK_INT(c.left, ==, sizeof(long_form));                   /* unchanged */
+	CHECK_INT(c.left, ==, sizeof(long_form));		   /* unchanged */
 	c = ward_cur_make(nonminimal_long, sizeof(nonminimal_long));
 	CHECK_ERR(ward_der_next(&c, &tag, &v), -WARD_E_MALFORMED);
 	c = ward_cur_make(leading_zero, sizeof(leading_zero));
@@ -51,16 +51,16 @@ WARD_TEST(der_uint)
 		int r;
 		uint64_t v;
 	} cases[] = {
-		{{0x00}, 1, 255, 0, 0},
-		{{0x7f}, 1, 255, 0, 127},
-		{{0x00, 0x80}, 2, 255, 0, 128},
-		{{0x00, 0xff}, 2, 255, 0, 255},
-		{{0x01, 0x00}, 2, 255, -WARD_E_MALFORMED, 0}, /* 256 > max */
-		{{0x80}, 1, 255, -WARD_E_MALFORMED, 0},       /* negative */
-		{{0x00, 0x01}, 2, 255, -WARD_E_MALFORMED, 0}, /* not minimal */
-		{{0}, 0, 255, -WARD_E_MALFORMED, 0},          /* empty */
-		{{0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9, UINT64_MAX, 0, UINT64_MAX},
-		{{0x01, 0, 0, 0, 0, 0, 0, 0, 0}, 9, UINT64_MAX, -WARD_E_MALFORMED, 0},
+	    {{0x00}, 1, 255, 0, 0},
+	    {{0x7f}, 1, 255, 0, 127},
+	    {{0x00, 0x80}, 2, 255, 0, 128},
+	    {{0x00, 0xff}, 2, 255, 0, 255},
+	    {{0x01, 0x00}, 2, 255, -WARD_E_MALFORMED, 0}, /* 256 > max */
+	    {{0x80}, 1, 255, -WARD_E_MALFORMED, 0},	  /* negative */
+	    {{0x00, 0x01}, 2, 255, -WARD_E_MALFORMED, 0}, /* not minimal */
+	    {{0}, 0, 255, -WARD_E_MALFORMED, 0},	  /* empty */
+	    {{0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9, UINT64_MAX, 0, UINT64_MAX},
+	    {{0x01, 0, 0, 0, 0, 0, 0, 0, 0}, 9, UINT64_MAX, -WARD_E_MALFORMED, 0},
 	};
 
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(cases); i++) {
@@ -141,53 +141,67 @@ struct quote_case {
 	uint16_t version;
 	uint32_t tee;
 	size_t size, parsed;
-	const char *meas;        /* MRTD or MRENCLAVE prefix */
+	const char *meas;	 /* MRTD or MRENCLAVE prefix */
 	const char *report_data; /* prefix */
 	bool debug;
 };
 
 static const struct quote_case quote_cases[] = {
-	{"tdx/v4-uptodate-dcapqvl/quote.dat", 4, 0x81, 5006, 4936,
-	 "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7",
-	 "9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20",
-	 false},
-	{"tdx/v4-spr-gotdxguest/quote.dat", 4, 0x81, 4974, 4935,
-	 "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb",
-	 "6c62dec1b8191749a31dab490be532a35944dea47caef1f980863993d9899545eb7406a38d1eed313b987a467dacead6f0c87a6d766c66f6f29f8acb281f1113",
-	 false},
-	{"tdx/v5-gotdxguest/quote.dat", 5, 0x81, 5006, 0,
-	 "7348651a34b2d2d3462822e3a750ec6110125f36757c78480bbfc69cc0d21fb001a1ced3ee19747dda8f750c3bc8f876",
-	 "945eaacf5abc1f719d8666a942fda03d1edcb4490277396093dc5a5289ab9f1e094aed63060cd4a4933a4dd537ed1255c9c79ecb3ed82cd1b486233e31c25c3a",
-	 false},
-	{"tdx/v5-relaunch-advised-oe/quote.dat", 5, 0x81, 5006, 0,
-	 "ece51dc95034ed0e1aad68e57b2d9d0a54d79f5b75626adbc4bbe9576971e85ed33702d96be68134a841fb5de7f839bf",
-	 "9aa5e2de08cdb4cc1cf982ea2179b20f2b7fd9e18b74aac533b6aa760bb3d680", false},
-	{"tdx/v4-outofdate-trustee/quote.dat", 4, 0x81, 5006, 4936,
-	 "21e8dead92d6c69d7cbba79816686c03a48485c7df0c11f6f04792d5e1d378f6b8c46615ba6946adccac6becffbb1e88",
-	 "26cae1c77185617fb6a03fc29bf1f924596e52352b9b7594940b576ae126cd4a570cc3202a900c5d19a6eb0a95b32cfd",
-	 false},
-	{"tdx/v4-debugtd-trustee/quote.dat", 4, 0x81, 4936, 4936,
-	 "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031",
-	 "7c71fe2c86eff65a7cf8dbc22b3275689fd0464a267baced1bf94fc1324656aeb755da3d44d098c0c87382f3a5f85b45c8a28fee1d3bdb38342bf96671501429",
-	 true},
-	{"tdx/v5-trustee/quote.dat", 5, 0x81, 5006, 0,
-	 "dfba221b48a22af8511542ee796603f37382800840dcd978703909bf8e64d4c8a1e9de86e7c9638bfcba422f3886400a",
-	 "", false},
-	{"tdx/v4-oe/quote.dat", 4, 0x81, 4940, 4940,
-	 "569e660ca18bdc532697faa4a2238ef2e439c2381a2239553c49d9708ed40f0c8612b5bcb621e431bb188f4de5bfd8a8",
-	 "00000000000000000000000000000000", false},
-	{"tdx/v4-gcp-cos-gotdxguest/quote-8000B-zero-padded.dat", 4, 0x81, 8000, 4935,
-	 "dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954dba41394c7717cb2735396c1d04231f94a",
-	 "00000000000000000000000000000000", false},
-	{"tdx/azure-v4-hcl-trustee/td-quote.dat", 4, 0x81, 5006, 4936,
-	 "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795d1737b66205949d15469dc8c1ba7ab7b",
-	 "9734504f161d104c74e3165c15f779b06a9bb40dfa71937817d7eee68e593839", false},
-	{"sgx/v3-dcapqvl/quote.dat", 3, 0x00, 4600, 0,
-	 "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb",
-	 "48656c6c6f2c20776f726c6421000000", false},
-	{"sgx/v3-occlum-trustee/quote.dat", 3, 0x00, 4733, 0,
-	 "8f173e4613ff05c52aaf04162d234edae8c9977eae47eb2299ae16a553011c68", "7465737400000000",
-	 true},
+    {"tdx/v4-uptodate-dcapqvl/quote.dat", 4, 0x81, 5006, 4936,
+     "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b253887311"
+     "8b7",
+     "9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c163cf52493d6e"
+     "44aed55d51ec39b7e518fadb92c2b523f20",
+     false},
+    {"tdx/v4-spr-gotdxguest/quote.dat", 4, 0x81, 4974, 4935,
+     "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215"
+     "cbb",
+     "6c62dec1b8191749a31dab490be532a35944dea47caef1f980863993d9899545eb7406a38d1eed313b987a467dace"
+     "ad6f0c87a6d766c66f6f29f8acb281f1113",
+     false},
+    {"tdx/v5-gotdxguest/quote.dat", 5, 0x81, 5006, 0,
+     "7348651a34b2d2d3462822e3a750ec6110125f36757c78480bbfc69cc0d21fb001a1ced3ee19747dda8f750c3bc8f"
+     "876",
+     "945eaacf5abc1f719d8666a942fda03d1edcb4490277396093dc5a5289ab9f1e094aed63060cd4a4933a4dd537ed1"
+     "255c9c79ecb3ed82cd1b486233e31c25c3a",
+     false},
+    {"tdx/v5-relaunch-advised-oe/quote.dat", 5, 0x81, 5006, 0,
+     "ece51dc95034ed0e1aad68e57b2d9d0a54d79f5b75626adbc4bbe9576971e85ed33702d96be68134a841fb5de7f83"
+     "9bf",
+     "9aa5e2de08cdb4cc1cf982ea2179b20f2b7fd9e18b74aac533b6aa760bb3d680", false},
+    {"tdx/v4-outofdate-trustee/quote.dat", 4, 0x81, 5006, 4936,
+     "21e8dead92d6c69d7cbba79816686c03a48485c7df0c11f6f04792d5e1d378f6b8c46615ba6946adccac6becffbb1"
+     "e88",
+     "26cae1c77185617fb6a03fc29bf1f924596e52352b9b7594940b576ae126cd4a570cc3202a900c5d19a6eb0a95b32"
+     "cfd",
+     false},
+    {"tdx/v4-debugtd-trustee/quote.dat", 4, 0x81, 4936, 4936,
+     "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f"
+     "031",
+     "7c71fe2c86eff65a7cf8dbc22b3275689fd0464a267baced1bf94fc1324656aeb755da3d44d098c0c87382f3a5f85"
+     "b45c8a28fee1d3bdb38342bf96671501429",
+     true},
+    {"tdx/v5-trustee/quote.dat", 5, 0x81, 5006, 0,
+     "dfba221b48a22af8511542ee796603f37382800840dcd978703909bf8e64d4c8a1e9de86e7c9638bfcba422f38864"
+     "00a",
+     "", false},
+    {"tdx/v4-oe/quote.dat", 4, 0x81, 4940, 4940,
+     "569e660ca18bdc532697faa4a2238ef2e439c2381a2239553c49d9708ed40f0c8612b5bcb621e431bb188f4de5bfd"
+     "8a8",
+     "00000000000000000000000000000000", false},
+    {"tdx/v4-gcp-cos-gotdxguest/quote-8000B-zero-padded.dat", 4, 0x81, 8000, 4935,
+     "dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954dba41394c7717cb2735396c1d04231f"
+     "94a",
+     "00000000000000000000000000000000", false},
+    {"tdx/azure-v4-hcl-trustee/td-quote.dat", 4, 0x81, 5006, 4936,
+     "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795d1737b66205949d15469dc8c1ba7a"
+     "b7b",
+     "9734504f161d104c74e3165c15f779b06a9bb40dfa71937817d7eee68e593839", false},
+    {"sgx/v3-dcapqvl/quote.dat", 3, 0x00, 4600, 0,
+     "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb",
+     "48656c6c6f2c20776f726c6421000000", false},
+    {"sgx/v3-occlum-trustee/quote.dat", 3, 0x00, 4733, 0,
+     "8f173e4613ff05c52aaf04162d234edae8c9977eae47eb2299ae16a553011c68", "7465737400000000", true},
 };
 
 WARD_TEST(quote_parse_vectors)
@@ -235,7 +249,8 @@ WARD_TEST(quote_v5_fields)
 	CHECK_INT(q.body_type, ==, 3);
 	CHECK_INT(q.signed_size, ==, 48 + 6 + 648);
 	CHECK(q.td.mrservicetd != NULL);
-	CHECK(hex_is(q.td.mrservicetd, "383c87d3bbb047b2d171eaca95312ede99f258088dc788f6ae2ccf8b6dd848fe8d47629e08b3f6cbd4a00dd47a5a033d"));
+	CHECK(hex_is(q.td.mrservicetd, "383c87d3bbb047b2d171eaca95312ede99f258088dc788f6ae2ccf8b6dd"
+				       "848fe8d47629e08b3f6cbd4a00dd47a5a033d"));
 	CHECK(hex_is(q.td.tee_tcb_svn, "05010200"));
 	CHECK(hex_is(q.td.tee_tcb_svn2, "05010200"));
 	tvec_clear(&v);
@@ -246,8 +261,10 @@ WARD_TEST(quote_v5_fields)
 	CHECK_INT(q.body_type, ==, 2);
 	CHECK_INT(q.signed_size, ==, 48 + 584);
 	CHECK(q.td.tee_tcb_svn2 == NULL && q.td.mrservicetd == NULL);
-	CHECK(hex_is(q.td.rtmr[0], "44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b8492f827fe9d9e5c48aca29b220b80b6a540cf994b9bc9c0"));
-	CHECK(hex_is(q.td.rtmr[2], "d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132"));
+	CHECK(hex_is(q.td.rtmr[0], "44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b8492f827fe9d9e5"
+				   "c48aca29b220b80b6a540cf994b9bc9c0"));
+	CHECK(hex_is(q.td.rtmr[2], "d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa"
+				   "3ba80b70870d7330733642e01d48c3132"));
 	CHECK(hex_is(q.td.td_attributes, "0000001000000000"));
 	CHECK(hex_is(q.td.xfam, "e702060000000000"));
 	tvec_clear(&v);
@@ -257,10 +274,12 @@ WARD_TEST(quote_v5_fields)
 	CHECK_OK(ward_dcap_quote_parse(v.data, v.size, &q, &err), &err);
 	CHECK_INT(q.qe_svn, ==, 10);
 	CHECK_INT(q.pce_svn, ==, 15);
-	CHECK(hex_is(q.enclave.mrsigner, "815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6"));
+	CHECK(hex_is(q.enclave.mrsigner,
+		     "815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6"));
 	CHECK(hex_is(q.enclave.attributes, "0500000000000000e700000000000000"));
 	CHECK(hex_is(q.enclave.cpusvn, "0b0b1a18ffff04000000000000000000"));
-	CHECK(hex_is(q.qe_report.mrsigner, "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"));
+	CHECK(hex_is(q.qe_report.mrsigner,
+		     "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"));
 	CHECK_INT(q.qe_report.isvprodid, ==, 1);
 	CHECK_INT(q.qe_report.isvsvn, ==, 10);
 	CHECK_INT(q.signed_size, ==, 48 + 384);
@@ -339,7 +358,8 @@ WARD_TEST(quote_header_rejects)
 	CHECK_ERR(ward_dcap_quote_parse(m, v.size, &q, &err), -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "unexpected bytes");
 	memcpy(m, v.data, v.size);
-	CHECK_ERR(ward_dcap_quote_parse(m, WARD_DCAP_QUOTE_MAX_SIZE + 1, &q, &err), -WARD_E_TOO_BIG);
+	CHECK_ERR(ward_dcap_quote_parse(m, WARD_DCAP_QUOTE_MAX_SIZE + 1, &q, &err),
+		  -WARD_E_TOO_BIG);
 	free(m);
 	tvec_clear(&v);
 }
@@ -422,7 +442,8 @@ static int load_pcs(const char *rel, const char *key, struct coll *c)
 		if (strcmp(key, "tcbInfo") == 0)
 			r = ward_dcap_tcb_info_parse((const char *)v.data + off, len, &c->ti, &err);
 		else
-			r = ward_dcap_qe_identity_parse((const char *)v.data + off, len, &c->qi, &err);
+			r = ward_dcap_qe_identity_parse((const char *)v.data + off, len, &c->qi,
+							&err);
 	}
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", rel, err.msg);
@@ -584,7 +605,8 @@ WARD_TEST(eval_tdx_relaunch_advised)
 	struct ward_dcap_eval e;
 
 	if (load_pcs("tdx/v5-relaunch-advised-oe/tcbinfo.json", "tcbInfo", &c) == -ENOENT ||
-	    load_pcs("tdx/v5-relaunch-advised-oe/qeidentity.json", "enclaveIdentity", &c) == -ENOENT)
+	    load_pcs("tdx/v5-relaunch-advised-oe/qeidentity.json", "enclaveIdentity", &c) ==
+		-ENOENT)
 		return;
 	CHECK_OK(eval_case("tdx/v5-relaunch-advised-oe/quote.dat", &c, &e, &err), &err);
 	CHECK_STR(ward_dcap_tcb_status_name(e.status), "TDRelaunchAdvised");
@@ -657,11 +679,11 @@ WARD_TEST(status_converge)
 {
 	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_UP_TO_DATE, WARD_DCAP_TCB_UP_TO_DATE), ==,
 		  WARD_DCAP_TCB_UP_TO_DATE);
-	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_UP_TO_DATE, WARD_DCAP_TCB_OUT_OF_DATE), ==,
-		  WARD_DCAP_TCB_OUT_OF_DATE);
-	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_SW_HARDENING_NEEDED,
-					    WARD_DCAP_TCB_OUT_OF_DATE),
+	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_UP_TO_DATE, WARD_DCAP_TCB_OUT_OF_DATE),
 		  ==, WARD_DCAP_TCB_OUT_OF_DATE);
+	CHECK_INT(
+	    ward_dcap_status_converge(WARD_DCAP_TCB_SW_HARDENING_NEEDED, WARD_DCAP_TCB_OUT_OF_DATE),
+	    ==, WARD_DCAP_TCB_OUT_OF_DATE);
 	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_CONFIGURATION_NEEDED,
 					    WARD_DCAP_TCB_OUT_OF_DATE),
 		  ==, WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
@@ -670,9 +692,9 @@ WARD_TEST(status_converge)
 		  ==, WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED);
 	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_UP_TO_DATE, WARD_DCAP_TCB_REVOKED), ==,
 		  WARD_DCAP_TCB_REVOKED);
-	CHECK_INT(ward_dcap_status_converge(WARD_DCAP_TCB_CONFIGURATION_NEEDED,
-					    WARD_DCAP_TCB_UP_TO_DATE),
-		  ==, WARD_DCAP_TCB_CONFIGURATION_NEEDED);
+	CHECK_INT(
+	    ward_dcap_status_converge(WARD_DCAP_TCB_CONFIGURATION_NEEDED, WARD_DCAP_TCB_UP_TO_DATE),
+	    ==, WARD_DCAP_TCB_CONFIGURATION_NEEDED);
 	CHECK_STR(ward_dcap_tcb_status_name(WARD_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED),
 		  "OutOfDateConfigurationNeeded");
 	CHECK_STR(ward_dcap_tcb_status_name((enum ward_dcap_tcb_status)99), "invalid");
@@ -701,12 +723,12 @@ WARD_TEST(pcs_body_split_exact_bytes)
 
 	{
 		static const char *const bad[] = {
-			"{\"tcbInfo\":{},\"signature\":\"00\"}",
-			"{\"tcbInfo\":{},\"tcbInfo\":{},\"signature\":\"" /* dup */,
-			"{\"tcbInfo\":{},\"extra\":1,\"signature\":\"\"}",
-			"{\"tcbInfo\":[],\"signature\":\"\"}",
-			"[]",
-			"{\"tcbInfo\":{}",
+		    "{\"tcbInfo\":{},\"signature\":\"00\"}",
+		    "{\"tcbInfo\":{},\"tcbInfo\":{},\"signature\":\"" /* dup */,
+		    "{\"tcbInfo\":{},\"extra\":1,\"signature\":\"\"}",
+		    "{\"tcbInfo\":[],\"signature\":\"\"}",
+		    "[]",
+		    "{\"tcbInfo\":{}",
 		};
 		for (size_t i = 0; i < WARD_ARRAY_SIZE(bad); i++)
 			CHECK_ERR(ward_dcap_pcs_body_split(bad[i], strlen(bad[i]), "tcbInfo", &off,
@@ -716,10 +738,13 @@ WARD_TEST(pcs_body_split_exact_bytes)
 	{
 		char good[300];
 
-		snprintf(good, sizeof(good), " { \"signature\" : \"%0128d\" , \"tcbInfo\" : { \"a\" : [1,{\"}\":\"\\\"\"}] } } ", 0);
-		CHECK_OK(ward_dcap_pcs_body_split(good, strlen(good), "tcbInfo", &off, &len, sig,
-						  &err),
-			 &err);
+		snprintf(good, sizeof(good),
+			 " { \"signature\" : \"%0128d\" , \"tcbInfo\" : { \"a\" : "
+			 "[1,{\"}\":\"\\\"\"}] } } ",
+			 0);
+		CHECK_OK(
+		    ward_dcap_pcs_body_split(good, strlen(good), "tcbInfo", &off, &len, sig, &err),
+		    &err);
 		CHECK(strncmp(good + off, "{ \"a\" : [1,{\"}\":\"\\\"\"}] }", len) == 0);
 		CHECK_INT(len, ==, strlen("{ \"a\" : [1,{\"}\":\"\\\"\"}] }"));
 	}
@@ -731,20 +756,34 @@ WARD_TEST(tcb_info_rejects)
 	struct ward_dcap_tcb_info *ti = NULL;
 	struct ward_dcap_qe_identity *qi = NULL;
 	static const char *const bad_ti[] = {
-		"{}",
-		"{\"id\":\"XYZ\"}",
-		"{\"id\":\"TDX\",\"version\":2}",
-		"{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"bad\"}",
-		"[1]",
-		"{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"00\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[]}",
-		"{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[]}",
-		"{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":[{\"svn\":1}],\"pcesvn\":1},\"tcbDate\":\"2025-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
+	    "{}",
+	    "{\"id\":\"XYZ\"}",
+	    "{\"id\":\"TDX\",\"version\":2}",
+	    "{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"bad\"}",
+	    "[1]",
+	    "{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":"
+	    "\"2025-02-01T00:00:00Z\",\"fmspc\":\"00\",\"pceId\":\"0000\",\"tcbType\":0,"
+	    "\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[]}",
+	    "{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":"
+	    "\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,"
+	    "\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[]}",
+	    "{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":"
+	    "\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,"
+	    "\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":[{\"svn\":"
+	    "1}],\"pcesvn\":1},\"tcbDate\":\"2025-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
 	};
 	static const char good_v2[] =
-		"{\"id\":\"SGX\",\"version\":2,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[{\"tcb\":{"
-		"\"sgxtcbcomp01svn\":1,\"sgxtcbcomp02svn\":1,\"sgxtcbcomp03svn\":1,\"sgxtcbcomp04svn\":1,\"sgxtcbcomp05svn\":1,\"sgxtcbcomp06svn\":1,\"sgxtcbcomp07svn\":1,\"sgxtcbcomp08svn\":1,"
-		"\"sgxtcbcomp09svn\":1,\"sgxtcbcomp10svn\":1,\"sgxtcbcomp11svn\":1,\"sgxtcbcomp12svn\":1,\"sgxtcbcomp13svn\":1,\"sgxtcbcomp14svn\":1,\"sgxtcbcomp15svn\":1,\"sgxtcbcomp16svn\":7,"
-		"\"pcesvn\":9},\"tcbDate\":\"2025-01-01T00:00:00Z\",\"tcbStatus\":\"Revoked\",\"advisoryIDs\":[\"INTEL-SA-1\"]}]}";
+	    "{\"id\":\"SGX\",\"version\":2,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":"
+	    "\"2025-02-01T00:00:00Z\",\"fmspc\":\"001122334455\",\"pceId\":\"0000\",\"tcbType\":0,"
+	    "\"tcbEvaluationDataNumber\":1,\"tcbLevels\":[{\"tcb\":{"
+	    "\"sgxtcbcomp01svn\":1,\"sgxtcbcomp02svn\":1,\"sgxtcbcomp03svn\":1,\"sgxtcbcomp04svn\":"
+	    "1,\"sgxtcbcomp05svn\":1,\"sgxtcbcomp06svn\":1,\"sgxtcbcomp07svn\":1,"
+	    "\"sgxtcbcomp08svn\":1,"
+	    "\"sgxtcbcomp09svn\":1,\"sgxtcbcomp10svn\":1,\"sgxtcbcomp11svn\":1,\"sgxtcbcomp12svn\":"
+	    "1,\"sgxtcbcomp13svn\":1,\"sgxtcbcomp14svn\":1,\"sgxtcbcomp15svn\":1,"
+	    "\"sgxtcbcomp16svn\":7,"
+	    "\"pcesvn\":9},\"tcbDate\":\"2025-01-01T00:00:00Z\",\"tcbStatus\":\"Revoked\","
+	    "\"advisoryIDs\":[\"INTEL-SA-1\"]}]}";
 
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(bad_ti); i++) {
 		int r = ward_dcap_tcb_info_parse(bad_ti[i], strlen(bad_ti[i]), &ti, &err);

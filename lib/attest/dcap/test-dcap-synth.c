@@ -67,8 +67,8 @@ static void der_int(struct dbuf *b, unsigned v)
 
 static void sgx_oid(struct dbuf *b, int a, int c)
 {
-	uint8_t o[11] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, (uint8_t)a,
-			 (uint8_t)c};
+	uint8_t o[11] = {0x2a, 0x86, 0x48, 0x86,       0xf8,	  0x4d,
+			 0x01, 0x0d, 0x01, (uint8_t)a, (uint8_t)c};
 
 	tlv(b, 0x06, o, c >= 0 ? 11 : 10);
 }
@@ -162,7 +162,8 @@ static bool cert_subject(const struct ward_x509 *c, struct dbuf *out)
 static bool make_crl(const struct ward_x509 *issuer, const struct ward_pkey *key, time_t this_up,
 		     time_t next_up, const uint8_t *serials, size_t count, struct dbuf *out)
 {
-	static const uint8_t ecdsa_sha256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const uint8_t ecdsa_sha256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+					       0xce, 0x3d, 0x04, 0x03, 0x02};
 	struct dbuf tbs = {0}, body = {0}, name = {0}, revoked = {0}, entry = {0}, alg = {0},
 		    bits = {0}, all = {0};
 	uint8_t *sig = NULL;
@@ -239,16 +240,16 @@ static bool issue(struct ward_pkey **key, struct ward_x509 **cert, const char *s
 {
 	struct ward_err err = WARD_ERR_INIT;
 	struct ward_x509_template t = {
-		.subject = subject,
-		.serial = &serial,
-		.serial_size = 1,
-		.not_before = T0 - 365 * DAY,
-		.not_after = not_after,
-		.ca = ca,
-		.path_len = -1,
-		.key_usage = ca ? WARD_KU_KEY_CERT_SIGN | WARD_KU_CRL_SIGN : WARD_KU_DIGITAL_SIGNATURE,
-		.exts = ext,
-		.ext_count = ext ? 1 : 0,
+	    .subject = subject,
+	    .serial = &serial,
+	    .serial_size = 1,
+	    .not_before = T0 - 365 * DAY,
+	    .not_after = not_after,
+	    .ca = ca,
+	    .path_len = -1,
+	    .key_usage = ca ? WARD_KU_KEY_CERT_SIGN | WARD_KU_CRL_SIGN : WARD_KU_DIGITAL_SIGNATURE,
+	    .exts = ext,
+	    .ext_count = ext ? 1 : 0,
 	};
 
 	if (ward_pkey_generate(WARD_KEY_EC_P256, 0, key, &err) < 0 ||
@@ -274,7 +275,8 @@ static bool pcs_body(const struct ward_pkey *key, const char *name, const char *
 	char hex[129];
 
 	if (ward_sign(key, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, text, strlen(text), &sig,
-		      &sig_size, NULL) < 0 || sig_size != 64)
+		      &sig_size, NULL) < 0 ||
+	    sig_size != 64)
 		return false;
 	hexs(hex, sig, 64);
 	free(sig);
@@ -325,7 +327,8 @@ static bool pki_build(struct pki *p, const struct pki_opts *o)
 	memset(q + n + 136, 0xaa, 48); /* MRTD */
 	memset(q + n + 520, 0x5c, 64); /* REPORTDATA */
 	n += 584;
-	if (ward_sign(p->ak, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, q, n, &sig, &sig_size, NULL) < 0)
+	if (ward_sign(p->ak, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, q, n, &sig, &sig_size, NULL) <
+	    0)
 		return false;
 	/* signature data, filled below once its size is known */
 	{
@@ -367,7 +370,8 @@ static bool pki_build(struct pki *p, const struct pki_opts *o)
 		qe[449] = 0;
 		for (int i = 0; i < 32; i++)
 			qe[450 + i] = (uint8_t)i;
-		if (ward_x509_pem(p->pck, &pems[0], NULL) < 0 || ward_x509_pem(p->ca, &pems[1], NULL) < 0 ||
+		if (ward_x509_pem(p->pck, &pems[0], NULL) < 0 ||
+		    ward_x509_pem(p->ca, &pems[1], NULL) < 0 ||
 		    ward_x509_pem(p->root, &pems[2], NULL) < 0)
 			return false;
 		{
@@ -422,25 +426,36 @@ static bool pki_build(struct pki *p, const struct pki_opts *o)
 		zeros48[96] = '\0';
 		ward_time_format_rfc3339(T0 - 10 * DAY, issue_s);
 		ward_time_format_rfc3339(T0 + 20 * DAY, next_s);
-		snprintf(text, sizeof(text),
-			 "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-			 "\"fmspc\":\"112233445566\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":17,"
-			 "\"tdxModule\":{\"mrsigner\":\"%s\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
-			 "\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"%s\",\"attributes\":\"0000000000000000\","
-			 "\"attributesMask\":\"FFFFFFFFFFFFFFFF\",\"tcbLevels\":[{\"tcb\":{\"isvsvn\":6},\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}],"
-			 "\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":11,\"tdxtcbcomponents\":[%s]},"
-			 "\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"%s\",\"advisoryIDs\":[\"INTEL-SA-TEST\"]}]}",
-			 issue_s, next_s, zeros48, zeros48, comps_json, tdx_comps,
-			 o->level_status ? o->level_status : "UpToDate");
+		snprintf(
+		    text, sizeof(text),
+		    "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+		    "\"fmspc\":\"112233445566\",\"pceId\":\"0000\",\"tcbType\":0,"
+		    "\"tcbEvaluationDataNumber\":17,"
+		    "\"tdxModule\":{\"mrsigner\":\"%s\",\"attributes\":\"0000000000000000\","
+		    "\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
+		    "\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"%s\","
+		    "\"attributes\":\"0000000000000000\","
+		    "\"attributesMask\":\"FFFFFFFFFFFFFFFF\",\"tcbLevels\":[{\"tcb\":{\"isvsvn\":6}"
+		    ",\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}],"
+		    "\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":11,"
+		    "\"tdxtcbcomponents\":[%s]},"
+		    "\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"%s\",\"advisoryIDs\":["
+		    "\"INTEL-SA-TEST\"]}]}",
+		    issue_s, next_s, zeros48, zeros48, comps_json, tdx_comps,
+		    o->level_status ? o->level_status : "UpToDate");
 		if (!pcs_body(p->tcb_key, "tcbInfo", text, p->tcbinfo, sizeof(p->tcbinfo)))
 			return false;
 		hexs(mrs, qe_mrsigner, 32);
-		snprintf(text, sizeof(text),
-			 "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-			 "\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
-			 "\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
-			 "\"mrsigner\":\"%s\",\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":4},\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
-			 issue_s, next_s, mrs);
+		snprintf(
+		    text, sizeof(text),
+		    "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+		    "\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\",\"miscselectMask\":"
+		    "\"FFFFFFFF\","
+		    "\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":"
+		    "\"FBFFFFFFFFFFFFFF0000000000000000\","
+		    "\"mrsigner\":\"%s\",\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":4},"
+		    "\"tcbDate\":\"2029-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
+		    issue_s, next_s, mrs);
 		if (!pcs_body(p->tcb_key, "enclaveIdentity", text, p->qeid, sizeof(p->qeid)))
 			return false;
 	}
@@ -466,7 +481,8 @@ static struct ward_dcap_collateral *pki_collateral(struct pki *p, const uint8_t 
 		goto fail;
 	if (ward_dcap_collateral_add(c, WARD_DCAP_TCB_ISSUER_CHAIN, p->tcb_chain_pem,
 				     strlen(p->tcb_chain_pem), &err) < 0 ||
-	    ward_dcap_collateral_add(c, WARD_DCAP_TCB_INFO, p->tcbinfo, strlen(p->tcbinfo), &err) < 0 ||
+	    ward_dcap_collateral_add(c, WARD_DCAP_TCB_INFO, p->tcbinfo, strlen(p->tcbinfo), &err) <
+		0 ||
 	    ward_dcap_collateral_add(c, WARD_DCAP_QE_IDENTITY, p->qeid, strlen(p->qeid), &err) < 0)
 		goto fail;
 	return c;
@@ -579,10 +595,11 @@ WARD_TEST(synthetic_revoked_tcb_level)
 		json_t *claims = NULL;
 
 		CHECK_OK(verify(&p, c, T0, &claims, &err), &err);
-		CHECK_STR(json_string_value(json_object_get(json_object_get(claims, "tcb"), "status")),
-			  "ConfigurationNeeded");
+		CHECK_STR(
+		    json_string_value(json_object_get(json_object_get(claims, "tcb"), "status")),
+		    "ConfigurationNeeded");
 		CHECK_STR(json_string_value(json_array_get(
-				  json_object_get(json_object_get(claims, "tcb"), "advisory_ids"), 0)),
+			      json_object_get(json_object_get(claims, "tcb"), "advisory_ids"), 0)),
 			  "INTEL-SA-TEST");
 		json_decref(claims);
 	}

@@ -99,11 +99,14 @@ WARD_TEST(tdx_v4_uptodate)
 	CHECK_STR(claim(claims, "tcb", "fmspc"), "b0c06f000000");
 	CHECK_STR(claim(claims, "tcb", "tee_tcb_svn"), "06010300000000000000000000000000");
 	CHECK_STR(claim(claims, "measurements", "mrtd"),
-		  "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
+		  "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27"
+		  "428b2538873118b7");
 	CHECK_STR(claim(claims, "measurements", "rtmr1"),
-		  "0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378");
+		  "0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b"
+		  "3093d54e579e9378");
 	CHECK_STR(claim(claims, NULL, "report_data"),
-		  "9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20");
+		  "9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c"
+		  "163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20");
 	CHECK(json_is_false(json_object_get(claims, "debug")));
 	CHECK_STR(claim(claims, "collateral", "expires"), "2025-07-19T10:00:35Z");
 	json_decref(claims);
@@ -157,8 +160,10 @@ static struct ward_dcap_collateral *spr_collateral(void)
 	    add(c, WARD_DCAP_QE_IDENTITY, "tdx/v4-spr-gotdxguest/qeidentity.json") < 0 ||
 	    add(c, WARD_DCAP_PCK_CRL, "tdx/v4-spr-gotdxguest/pckcrl-platform.der") < 0 ||
 	    add(c, WARD_DCAP_ROOT_CRL, "tdx/v4-spr-gotdxguest/rootcrl.der") < 0 ||
-	    add(c, WARD_DCAP_TCB_ISSUER_CHAIN, "tdx/v4-spr-gotdxguest/tcbinfo-issuer-chain.pem") < 0 ||
-	    add(c, WARD_DCAP_PCK_CRL_ISSUER_CHAIN, "tdx/v4-spr-gotdxguest/pckcrl-issuer-chain.pem") < 0)
+	    add(c, WARD_DCAP_TCB_ISSUER_CHAIN, "tdx/v4-spr-gotdxguest/tcbinfo-issuer-chain.pem") <
+		0 ||
+	    add(c, WARD_DCAP_PCK_CRL_ISSUER_CHAIN,
+		"tdx/v4-spr-gotdxguest/pckcrl-issuer-chain.pem") < 0)
 		return ward_dcap_collateral_free(c);
 	return c;
 }
@@ -199,7 +204,8 @@ WARD_TEST(tdx_v5_relaunch_advised)
 	CHECK_OK(add(c, WARD_DCAP_QE_IDENTITY, "tdx/v5-relaunch-advised-oe/qeidentity.json"), NULL);
 	CHECK_OK(add(c, WARD_DCAP_PCK_CRL, "tdx/v5-relaunch-advised-oe/pckcrl-platform.hex"), NULL);
 	CHECK_OK(add(c, WARD_DCAP_ROOT_CRL, "tdx/v5-relaunch-advised-oe/rootcrl.hex"), NULL);
-	CHECK_OK(add(c, WARD_DCAP_TCB_ISSUER_CHAIN, "tdx/v5-relaunch-advised-oe/tcbinfo-issuer-chain.pem"),
+	CHECK_OK(add(c, WARD_DCAP_TCB_ISSUER_CHAIN,
+		     "tdx/v5-relaunch-advised-oe/tcbinfo-issuer-chain.pem"),
 		 NULL);
 	CHECK_OK(ward_dcap_verify(q.data, q.size, c, at("2025-03-10T00:00:00Z"), &claims, &err),
 		 &err);
@@ -210,9 +216,11 @@ WARD_TEST(tdx_v5_relaunch_advised)
 	CHECK_INT(json_array_size(adv), ==, 2);
 	CHECK_STR(json_string_value(json_array_get(adv, 0)), "INTEL-SA-01036");
 	CHECK_STR(json_string_value(json_array_get(adv, 1)), "INTEL-SA-01099");
-	CHECK_STR(claim(claims, "measurements", "tee_tcb_svn2"), "07010300000000000000000000000000");
+	CHECK_STR(claim(claims, "measurements", "tee_tcb_svn2"),
+		  "07010300000000000000000000000000");
 	CHECK_STR(claim(claims, "measurements", "mrtd"),
-		  "ece51dc95034ed0e1aad68e57b2d9d0a54d79f5b75626adbc4bbe9576971e85ed33702d96be68134a841fb5de7f839bf");
+		  "ece51dc95034ed0e1aad68e57b2d9d0a54d79f5b75626adbc4bbe9576971e85ed33702d96be68134"
+		  "a841fb5de7f839bf");
 	CHECK(json_object_get(json_object_get(claims, "measurements"), "mrservicetd") != NULL);
 	json_decref(claims);
 	tvec_clear(&q);
@@ -290,11 +298,12 @@ WARD_TEST(tdx_v4_outofdate_collateral)
 
 WARD_TEST(quote_only_debug_and_trailing)
 {
-	static const char *const paths[] = {
-		"tdx/v4-debugtd-trustee/quote.dat", "sgx/v3-occlum-trustee/quote.dat",
-		"tdx/v5-trustee/quote.dat", "tdx/v4-oe/quote.dat",
-		"tdx/v4-gcp-cos-gotdxguest/quote-8000B-zero-padded.dat",
-		"tdx/azure-v4-hcl-trustee/td-quote.dat"};
+	static const char *const paths[] = {"tdx/v4-debugtd-trustee/quote.dat",
+					    "sgx/v3-occlum-trustee/quote.dat",
+					    "tdx/v5-trustee/quote.dat",
+					    "tdx/v4-oe/quote.dat",
+					    "tdx/v4-gcp-cos-gotdxguest/quote-8000B-zero-padded.dat",
+					    "tdx/azure-v4-hcl-trustee/td-quote.dat"};
 
 	for (size_t i = 0; i < WARD_ARRAY_SIZE(paths); i++) {
 		struct ward_err err = WARD_ERR_INIT;
@@ -302,8 +311,9 @@ WARD_TEST(quote_only_debug_and_trailing)
 
 		if (!tvec_load(paths[i], &q))
 			continue;
-		CHECK_OK(ward_dcap_verify_quote_only(q.data, q.size, at("2025-06-01T00:00:00Z"), &err),
-			 &err);
+		CHECK_OK(
+		    ward_dcap_verify_quote_only(q.data, q.size, at("2025-06-01T00:00:00Z"), &err),
+		    &err);
 		tvec_clear(&q);
 	}
 }
@@ -326,7 +336,7 @@ WARD_TEST(mutations_rejected)
 	c = qvl("tdx/v4-uptodate-dcapqvl/collateral.json");
 	CHECK(c != NULL);
 	CHECK_OK(ward_dcap_quote_parse(q.data, q.size, &quote, &err), &err);
-#define OFF(p) ((size_t)((const uint8_t *)(p) - q.data))
+#define OFF(p) ((size_t)((const uint8_t *)(p)-q.data))
 	for (size_t i = 0; i < 64; i++) {
 		offs[n++] = OFF(quote.signature) + i;
 		offs[n++] = OFF(quote.qe_report_signature) + i;
@@ -395,17 +405,17 @@ WARD_TEST(collateral_mutations)
 	s = strstr(ti, "\"tcbEvaluationDataNumber\":17");
 	CHECK(s != NULL);
 	s[strlen("\"tcbEvaluationDataNumber\":1")] = '8';
-	CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 64,
-						 &err),
-		 &err);
+	CHECK_OK(
+	    ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 64, &err),
+	    &err);
 	CHECK_ERR(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err),
 		  -WARD_E_VERIFY);
 	CHECK_MSG(&err, "TCB info");
 	s[strlen("\"tcbEvaluationDataNumber\":1")] = '7';
 	/* The original text verifies again; a flipped signature byte does not. */
-	CHECK_OK(ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 64,
-						 &err),
-		 &err);
+	CHECK_OK(
+	    ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 64, &err),
+	    &err);
 	CHECK_OK(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err), &err);
 	json_decref(claims);
 	for (size_t i = 0; i < 64; i++) {
@@ -491,13 +501,14 @@ WARD_TEST(collateral_mutations)
 	CHECK_ERR(ward_dcap_collateral_add_qvl_json(c, "{}", 2, &err), -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err, "root_ca_crl");
 	CHECK_ERR(ward_dcap_collateral_add_qvl_json(c, "[", 1, &err), -WARD_E_MALFORMED);
-	CHECK_ERR(ward_dcap_collateral_add(c, WARD_DCAP_ROOT_CRL, "zz", 2, &err), -WARD_E_MALFORMED);
-	CHECK_ERR(ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 63,
-						  &err),
+	CHECK_ERR(ward_dcap_collateral_add(c, WARD_DCAP_ROOT_CRL, "zz", 2, &err),
 		  -WARD_E_MALFORMED);
-	CHECK_ERR(ward_dcap_collateral_add_signed(c, WARD_DCAP_ROOT_CRL, ti, strlen(ti), sig, 64,
-						  &err),
-		  -WARD_E_USAGE);
+	CHECK_ERR(
+	    ward_dcap_collateral_add_signed(c, WARD_DCAP_TCB_INFO, ti, strlen(ti), sig, 63, &err),
+	    -WARD_E_MALFORMED);
+	CHECK_ERR(
+	    ward_dcap_collateral_add_signed(c, WARD_DCAP_ROOT_CRL, ti, strlen(ti), sig, 64, &err),
+	    -WARD_E_USAGE);
 	c = ward_dcap_collateral_free(c);
 
 	free(ti);
@@ -580,7 +591,8 @@ WARD_TEST(builtin_root)
 
 	CHECK_OK(ward_x509_from_pem(pem, strlen(pem), &root, &err), &err);
 	CHECK_OK(ward_x509_fingerprint(root, fp, &err), &err);
-	ward_test_unhex("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3", want, 32);
+	ward_test_unhex("44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3", want,
+			32);
 	CHECK_MEM(fp, want, 32);
 	CHECK_MEM(ward_dcap_intel_root_fingerprint, want, 32);
 }

@@ -20,21 +20,21 @@
 #define PCK_CACHE_SIZE 16
 #define MAX_TCB_INFOS 256
 #define MAX_CHAIN_CERTS 5
-#define NAME_MAX_ 160
+#define DCAP_NAME_SIZE 160
 
 enum { CRL_PLATFORM, CRL_PROCESSOR };
 
 struct dcap_crl {
 	struct ward_crl *crl; /* owned; NULL when absent */
 	time_t this_update, next_update;
-	char name[NAME_MAX_]; /* for messages: what, and where it came from */
+	char name[DCAP_NAME_SIZE]; /* for messages: what, and where it came from */
 };
 
 struct dcap_signer {
 	struct ward_x509 **chain; /* owned, leaf (TCB Signing) first */
 	size_t count;
 	struct ward_pkey *key; /* owned: the leaf's key */
-	char name[NAME_MAX_];
+	char name[DCAP_NAME_SIZE];
 	unsigned gen; /* c->gen when verified; 0 = never */
 	time_t from, until;
 };
@@ -44,7 +44,7 @@ struct dcap_signed {
 	size_t size;
 	uint8_t sig[64];
 	unsigned gen; /* c->gen when the signature verified; 0 = never */
-	char name[NAME_MAX_];
+	char name[DCAP_NAME_SIZE];
 };
 
 struct dcap_tcb_entry {
@@ -59,7 +59,7 @@ struct dcap_qe_entry {
 
 struct pck_cache_entry {
 	uint8_t chain_hash[32]; /* SHA-256 of the PEM chain bytes in the quote */
-	struct ward_pkey *key;  /* owned */
+	struct ward_pkey *key;	/* owned */
 	struct ward_dcap_pck_info info;
 	int crl; /* CRL_PLATFORM / CRL_PROCESSOR */
 	unsigned gen;
@@ -67,8 +67,8 @@ struct pck_cache_entry {
 };
 
 struct ward_dcap_collateral {
-	char *dir;    /* owned; NULL unless backed by a directory */
-	unsigned gen; /* bumped by every add: invalidates what was verified */
+	char *dir;		/* owned; NULL unless backed by a directory */
+	unsigned gen;		/* bumped by every add: invalidates what was verified */
 	struct ward_x509 *root; /* the trust anchor: the built-in Intel root */
 	uint8_t root_fp[32];
 	struct dcap_crl root_crl;
@@ -153,8 +153,9 @@ static int load_root(struct ward_x509 **ret, struct ward_err *err)
 	if (r < 0)
 		return ward_err_prefix(err, "built-in Intel SGX Root CA");
 	if (!ward_ct_eq(fp, ward_dcap_intel_root_fingerprint, 32))
-		return ward_err_set(err, -WARD_E_VERIFY,
-				    "built-in Intel SGX Root CA does not match its pinned fingerprint");
+		return ward_err_set(
+		    err, -WARD_E_VERIFY,
+		    "built-in Intel SGX Root CA does not match its pinned fingerprint");
 	*ret = WARD_TAKE_PTR(root);
 	return 0;
 }
@@ -270,8 +271,8 @@ static int add_crl(struct ward_dcap_collateral *c, bool root, const uint8_t *dat
 			if (strcmp(cn, crl_ca_names[i]) == 0)
 				which = i;
 		if (which < 0)
-			return ward_err_set(err, -WARD_E_VERIFY, "PCK CRL issued by unknown CA \"%s\"",
-					    cn);
+			return ward_err_set(err, -WARD_E_VERIFY,
+					    "PCK CRL issued by unknown CA \"%s\"", cn);
 		slot = &c->pck_crl[which];
 	}
 	r = ward_crl_from_der(der, der_size, &crl, err);
@@ -332,7 +333,8 @@ static int add_signed(struct ward_dcap_collateral *c, enum ward_dcap_item item, 
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < c->tcb_count; i++)
-			if (c->tcb[i].ti->tee == ti->tee && memcmp(c->tcb[i].ti->fmspc, ti->fmspc, 6) == 0)
+			if (c->tcb[i].ti->tee == ti->tee &&
+			    memcmp(c->tcb[i].ti->fmspc, ti->fmspc, 6) == 0)
 				e = &c->tcb[i];
 		if (!e) {
 			struct dcap_tcb_entry *n;
@@ -400,9 +402,9 @@ static int add_item(struct ward_dcap_collateral *c, enum ward_dcap_item item, co
 		break;
 	case WARD_DCAP_TCB_INFO:
 	case WARD_DCAP_QE_IDENTITY:
-		r = ward_dcap_pcs_body_split(data, size,
-					     item == WARD_DCAP_TCB_INFO ? "tcbInfo" : "enclaveIdentity",
-					     &off, &len, sig, err);
+		r = ward_dcap_pcs_body_split(
+		    data, size, item == WARD_DCAP_TCB_INFO ? "tcbInfo" : "enclaveIdentity", &off,
+		    &len, sig, err);
 		if (r == 0)
 			r = add_signed(c, item, (const char *)data + off, len, sig, origin, err);
 		break;
@@ -466,7 +468,8 @@ int ward_dcap_collateral_add_signed(struct ward_dcap_collateral *c, enum ward_dc
 	int r;
 
 	if (item != WARD_DCAP_TCB_INFO && item != WARD_DCAP_QE_IDENTITY)
-		return ward_err_set(err, -WARD_E_USAGE, "only TCB info and QE identity are signed JSON");
+		return ward_err_set(err, -WARD_E_USAGE,
+				    "only TCB info and QE identity are signed JSON");
 	if (sig_size != 64)
 		return ward_err_set(err, -WARD_E_MALFORMED, "%s signature of %zu bytes (want 64)",
 				    item_name(item), sig_size);
@@ -488,8 +491,8 @@ static int qvl_str(json_t *root, const char *key, const char **ret, size_t *ret_
 	return 0;
 }
 
-int ward_dcap_collateral_add_qvl_json(struct ward_dcap_collateral *c, const void *buf,
-				      size_t size, struct ward_err *err)
+int ward_dcap_collateral_add_qvl_json(struct ward_dcap_collateral *c, const void *buf, size_t size,
+				      struct ward_err *err)
 {
 	WARD_CLEANUP(json_decrefp) json_t *root = NULL;
 	json_error_t jerr;
@@ -502,8 +505,8 @@ int ward_dcap_collateral_add_qvl_json(struct ward_dcap_collateral *c, const void
 	root = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(root))
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "collateral.json: JSON error at line %d column %d: %s", jerr.line,
-				    jerr.column, root ? "not an object" : jerr.text);
+				    "collateral.json: JSON error at line %d column %d: %s",
+				    jerr.line, jerr.column, root ? "not an object" : jerr.text);
 
 	if ((r = qvl_str(root, "root_ca_crl", &s, &n, err)) < 0 ||
 	    (r = add_item(c, WARD_DCAP_ROOT_CRL, s, n, "collateral.json root_ca_crl", err)) < 0 ||
@@ -689,8 +692,8 @@ static int need_qe_identity(struct ward_dcap_collateral *c, enum ward_dcap_qe_id
 	if (r < 0)
 		return r;
 	if (!c->qe[id].qi)
-		return ward_err_set(err, -WARD_E_VERIFY, "%s/dcap/%s.json holds another QE identity",
-				    c->dir, base);
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "%s/dcap/%s.json holds another QE identity", c->dir, base);
 	return 0;
 }
 
@@ -718,8 +721,8 @@ static int check_crl(const struct dcap_crl *crl, time_t at, struct ward_err *err
 }
 
 /* Narrow [*from, *until] to the validity of every certificate in list. */
-static int narrow_to_certs(struct ward_x509 *const *list, size_t count, time_t *from,
-			   time_t *until, struct ward_err *err)
+static int narrow_to_certs(struct ward_x509 *const *list, size_t count, time_t *from, time_t *until,
+			   struct ward_err *err)
 {
 	for (size_t i = 0; i < count; i++) {
 		time_t nb, na;
@@ -738,8 +741,8 @@ static int signer_verify(struct ward_dcap_collateral *c, struct dcap_signer *s, 
 			 struct ward_err *err)
 {
 	struct ward_crl *crls[1];
-	struct ward_x509_verify_opts opts = {.at = at, .crls = crls, .crl_count = 1,
-					     .crl_required = true};
+	struct ward_x509_verify_opts opts = {
+	    .at = at, .crls = crls, .crl_count = 1, .crl_required = true};
 	struct ward_x509 **chain = NULL;
 	size_t chain_count = 0;
 	time_t from, until;
@@ -786,8 +789,8 @@ static int signed_verify(struct ward_dcap_collateral *c, struct dcap_signer *sig
 	if (r < 0)
 		return r;
 	if (s->gen != c->gen) {
-		r = ward_verify(signer->key, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, s->text, s->size,
-				s->sig, 64, err);
+		r = ward_verify(signer->key, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, s->text,
+				s->size, s->sig, 64, err);
 		if (r < 0)
 			return ward_err_set(err, -WARD_E_VERIFY, "%s: signature does not verify",
 					    s->name);
@@ -826,8 +829,9 @@ static int quote_signatures(const struct ward_dcap_quote *q, const struct ward_p
 		return r;
 	if (memcmp(digest, q->qe_report.report_data, 32) != 0 ||
 	    memcmp(zeros, q->qe_report.report_data + 32, 32) != 0)
-		return ward_err_set(err, -WARD_E_VERIFY,
-				    "QE report data is not SHA-256(attestation key || QE auth data)");
+		return ward_err_set(
+		    err, -WARD_E_VERIFY,
+		    "QE report data is not SHA-256(attestation key || QE auth data)");
 	r = ward_pkey_from_ec_xy(WARD_KEY_EC_P256, q->attest_key, 32, q->attest_key + 32, 32, &ak,
 				 err);
 	if (r < 0)
@@ -841,8 +845,7 @@ static int quote_signatures(const struct ward_dcap_quote *q, const struct ward_p
 }
 
 /* Which PCK CA issued the leaf: the intermediate's common name. */
-static int pck_ca_kind(struct ward_x509 *const *chain, size_t count, int *ret,
-		       struct ward_err *err)
+static int pck_ca_kind(struct ward_x509 *const *chain, size_t count, int *ret, struct ward_err *err)
 {
 	WARD_AUTOFREE char *cn = NULL;
 	int r;
@@ -881,11 +884,12 @@ static int pck_chain_parse(const struct ward_dcap_quote *q, struct ward_x509 ***
  * the leaf key, the SGX extension and the window in which the result
  * holds. */
 static int pck_verify(struct ward_x509 *root, const uint8_t root_fp[32],
-		      struct ward_x509 *const *list, size_t count, time_t at, struct ward_crl **crls,
-		      size_t crl_count, struct pck_cache_entry *ret, struct ward_err *err)
+		      struct ward_x509 *const *list, size_t count, time_t at,
+		      struct ward_crl **crls, size_t crl_count, struct pck_cache_entry *ret,
+		      struct ward_err *err)
 {
-	struct ward_x509_verify_opts opts = {.at = at, .crls = crls, .crl_count = crl_count,
-					     .crl_required = crls != NULL};
+	struct ward_x509_verify_opts opts = {
+	    .at = at, .crls = crls, .crl_count = crl_count, .crl_required = crls != NULL};
 	struct ward_x509 **chain = NULL;
 	size_t chain_count = 0;
 	const uint8_t *ext;
@@ -901,7 +905,8 @@ static int pck_verify(struct ward_x509 *root, const uint8_t root_fp[32],
 			return r;
 		if (!ward_ct_eq(fp, root_fp, 32))
 			return ward_err_set(err, -WARD_E_VERIFY,
-					    "PCK certificate chain ends in a root other than the Intel SGX Root CA");
+					    "PCK certificate chain ends in a root other than the "
+					    "Intel SGX Root CA");
 	}
 	r = ward_x509_verify_chain(list[0], list + 1, count - 1, &root, 1, &opts, &chain,
 				   &chain_count, err);
@@ -972,10 +977,10 @@ static int pck_lookup(struct ward_dcap_collateral *c, const struct ward_dcap_quo
 		return r;
 	}
 	fresh.crl = kind;
-	fresh.from = WARD_MAX(fresh.from,
-			      WARD_MAX(c->root_crl.this_update, c->pck_crl[kind].this_update));
-	fresh.until = WARD_MIN(fresh.until,
-			       WARD_MIN(c->root_crl.next_update, c->pck_crl[kind].next_update));
+	fresh.from =
+	    WARD_MAX(fresh.from, WARD_MAX(c->root_crl.this_update, c->pck_crl[kind].this_update));
+	fresh.until =
+	    WARD_MIN(fresh.until, WARD_MIN(c->root_crl.next_update, c->pck_crl[kind].next_update));
 	memcpy(fresh.chain_hash, hash, 32);
 	fresh.gen = c->gen;
 	slot = &c->pck[c->pck_next];
@@ -1097,8 +1102,8 @@ int ward_dcap_collateral_check_tcb_info(struct ward_dcap_collateral *c, enum war
 	r = need_tcb_info(c, tee, fmspc, &tcb, err);
 	if (r < 0)
 		return r;
-	r = signed_verify(c, &c->tcb_signer, &tcb->s, tcb->ti->issue_date, tcb->ti->next_update,
-			  at, err);
+	r = signed_verify(c, &c->tcb_signer, &tcb->s, tcb->ti->issue_date, tcb->ti->next_update, at,
+			  err);
 	if (r < 0)
 		return r;
 	*ret = tcb->ti;
