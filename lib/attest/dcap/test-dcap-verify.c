@@ -146,6 +146,13 @@ WARD_TEST(sgx_v3_config_and_sw_hardening)
 		  "815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6");
 	CHECK_STR(claim(claims, "tcb", "fmspc"), "00a067110000");
 	json_decref(claims);
+	c = ward_dcap_collateral_free(c);
+
+	/* Against the TDX collateral: its PCK CRL is the Platform CA's. */
+	c = qvl("tdx/v4-uptodate-dcapqvl/collateral.json");
+	CHECK_ERR(ward_dcap_verify(q.data, q.size, c, at("2025-07-19T10:00:30Z"), &claims, &err),
+		  -WARD_E_NOT_FOUND);
+	CHECK_MSG(&err, "PCK CRL of Intel SGX PCK Processor CA");
 	tvec_clear(&q);
 }
 
@@ -489,7 +496,7 @@ WARD_TEST(collateral_mutations)
 	CHECK_MSG(&err, "PCK CRL");
 	c = ward_dcap_collateral_free(c);
 
-	/* A QE identity for SGX where the TD QE is needed is missing. */
+	/* An empty set: the first missing item is named. */
 	CHECK_OK(ward_dcap_collateral_new(&c, &err), &err);
 	CHECK_ERR(ward_dcap_verify(q.data, q.size, c, at(TDX_UPTODATE_AT), &claims, &err),
 		  -WARD_E_NOT_FOUND);
