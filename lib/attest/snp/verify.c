@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../der.h"
+#include "../dcap/dcap-internal.h" /* the DER reader of lib/attest */
 #include "snp-internal.h"
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
@@ -182,6 +182,7 @@ static int find_leaf(const struct ward_snp_report *r, const struct ward_snp_veri
 static int ext_uint8(const struct ward_x509 *leaf, const char *oid, const char *name, bool required,
 		     int *ret, struct ward_err *err)
 {
+	struct ward_cur c, content;
 	const uint8_t *der;
 	size_t size;
 	uint64_t v;
@@ -194,13 +195,13 @@ static int ext_uint8(const struct ward_x509 *leaf, const char *oid, const char *
 	}
 	if (r < 0)
 		return ward_err_prefix(err, "certificate extension %s (%s)", name, oid);
-	r = ward_der_uint64(der, size, &v, err);
-	if (r < 0)
-		return ward_err_prefix(err, "certificate extension %s (%s)", name, oid);
-	if (v > 255)
+	/* Exactly one DER INTEGER in 0..255 (a TCB component is one byte). */
+	c = ward_cur_make(der, size);
+	if (ward_der_expect(&c, WARD_DER_INTEGER, &content) < 0 || !ward_cur_empty(&c) ||
+	    ward_der_uint(&content, 255, &v) < 0)
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "certificate extension %s (%s): %llu out of range", name, oid,
-				    (unsigned long long)v);
+				    "certificate extension %s (%s) is not an INTEGER in 0..255",
+				    name, oid);
 	*ret = (int)v;
 	return 0;
 }
@@ -259,9 +260,14 @@ static int check_hwid(const struct ward_x509 *leaf, const struct ward_snp_report
 	if (size == want) {
 		hwid = ward_cur_make(der, size);
 	} else {
-		rr = ward_der_expect(der, size, WARD_DER_TAG_OCTET_STRING, &hwid, err);
-		if (rr < 0)
-			return ward_err_prefix(err, "VCEK hardware ID extension (%s)", OID_HWID);
+		struct ward_cur c = ward_cur_make(der, size);
+
+		if (ward_der_expect(&c, WARD_DER_OCTET_STRING, &hwid) < 0 || !ward_cur_empty(&c))
+			return ward_err_set(
+			    err, -WARD_E_MALFORMED,
+			    "VCEK hardware ID extension (%s) is neither %zu raw bytes "
+			    "nor an OCTET STRING",
+			    OID_HWID, want);
 	}
 	if (hwid.left != want)
 		return ward_err_set(err, -WARD_E_VERIFY,
