@@ -8,6 +8,8 @@
 #include "ward-test.h"
 #include "ward/attest.h"
 #include "ward/cleanup.h"
+#include "ward/cursor.h"
+#include "../dcap/dcap-internal.h" /* DER reader, to take names out of certificates */
 
 #define OID_BL "1.3.6.1.4.1.3704.1.3.1"
 #define OID_TEE "1.3.6.1.4.1.3704.1.3.2"
@@ -394,6 +396,184 @@ WARD_TEST(synthetic_keys_and_names)
 		CHECK_MSG(&err, "not an AMD ASK");
 		leaf = ward_x509_free(leaf);
 	}
+	CHECK(claims == NULL);
+}
+
+/* ---- a hand-built CRL signed by the test ARK ---------------------------- */
+
+struct buf {
+	uint8_t p[4096];
+	size_t n;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->n + n <= sizeof(b->p)) {
+		memcpy(b->p + b->n, p, n);
+		b->n += n;
+	}
+}
+
+/* Append tag || DER length || content. */
+static void tlv(struct buf *b, uint8_t tag, const void *content, size_t n)
+{
+	uint8_t h[4] = {tag};
+	size_t hn = 2;
+
+	if (n < 0x80) {
+		h[1] = (uint8_t)n;
+	} else if (n < 0x100) {
+		h[1] = 0x81, h[2] = (uint8_t)n, hn = 3;
+	} else {
+		h[1] = 0x82, h[2] = (uint8_t)(n >> 8), h[3] = (uint8_t)n, hn = 4;
+	}
+	put(b, h, hn);
+	put(b, content, n);
+}
+
+static void utctime(struct buf *b, time_t t)
+{
+	struct tm tm;
+	char s[16];
+
+	gmtime_r(&t, &tm);
+	snprintf(s, sizeof(s), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	tlv(b, 0x17, s, 13);
+}
+
+/* The raw serial and issuer TLVs of a certificate. */
+static int cert_serial_issuer(const struct ward_x509 *cert, uint8_t *der_out, size_t *serial_off,
+			      size_t *serial_n, size_t *issuer_off, size_t *issuer_n)
+{
+	WARD_AUTOFREE uint8_t *der = NULL;
+	size_t size;
+	struct ward_cur c, certc, tbs, x;
+	const uint8_t *start;
+	uint8_t tag;
+
+	if (ward_x509_der(cert, &der, &size, NULL) < 0 || size > 2048)
+		return -1;
+	memcpy(der_out, der, size);
+	c = ward_cur_make(der_out, size);
+	if (ward_der_expect(&c, WARD_DER_SEQUENCE, &certc) < 0 ||
+	    ward_der_expect(&certc, WARD_DER_SEQUENCE, &tbs) < 0 ||
+	    ward_der_next(&tbs, &tag, &x) < 0) /* [0] version */
+		return -1;
+	start = tbs.p;
+	if (ward_der_next(&tbs, &tag, &x) < 0)
+		return -1;
+	*serial_off = (size_t)(start - der_out);
+	*serial_n = (size_t)(tbs.p - start);
+	if (ward_der_next(&tbs, &tag, &x) < 0) /* signature algorithm */
+		return -1;
+	start = tbs.p;
+	if (ward_der_next(&tbs, &tag, &x) < 0)
+		return -1;
+	*issuer_off = (size_t)(start - der_out);
+	*issuer_n = (size_t)(tbs.p - start);
+	return 0;
+}
+
+/* A CRL by the ARK, valid [this_update, next_update], revoking revoked
+ * (may be NULL). */
+static int make_crl(const struct pki *p, const struct ward_x509 *revoked, time_t this_update,
+		    time_t next_update, struct ward_crl **ret, struct ward_err *err)
+{
+	static const uint8_t alg[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+				      0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}; /* ecdsa-with-SHA384 */
+	uint8_t der[2048];
+	size_t so, sn, io, in;
+	struct buf tbs = {0}, body = {0}, entry = {0}, list = {0}, bits = {0}, crl = {0}, all = {0};
+	WARD_AUTOFREE uint8_t *sig = NULL;
+	size_t sig_size;
+	int r;
+
+	/* The issuer name is the ASK's issuer (the ARK's subject). */
+	if (cert_serial_issuer(p->ask, der, &so, &sn, &io, &in) < 0)
+		return ward_err_set(err, -WARD_E_STATE, "cannot take the ASK apart");
+	put(&body, (const uint8_t[]){0x02, 0x01, 0x01}, 3); /* version v2 */
+	put(&body, alg, sizeof(alg));
+	put(&body, der + io, in);
+	utctime(&body, this_update);
+	utctime(&body, next_update);
+	if (revoked) {
+		if (cert_serial_issuer(revoked, der, &so, &sn, &io, &in) < 0)
+			return ward_err_set(err, -WARD_E_STATE, "cannot take the cert apart");
+		put(&entry, der + so, sn);
+		utctime(&entry, this_update);
+		tlv(&list, 0x30, entry.p, entry.n);
+		tlv(&body, 0x30, list.p, list.n);
+	}
+	tlv(&tbs, 0x30, body.p, body.n);
+	r = ward_sign(p->ark_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_DER, tbs.p, tbs.n, &sig,
+		      &sig_size, err);
+	if (r < 0)
+		return r;
+	put(&bits, (const uint8_t[]){0x00}, 1);
+	put(&bits, sig, sig_size);
+	put(&crl, tbs.p, tbs.n);
+	put(&crl, alg, sizeof(alg));
+	tlv(&crl, 0x03, bits.p, bits.n);
+	tlv(&all, 0x30, crl.p, crl.n);
+	return ward_crl_from_der(all.p, all.n, ret, err);
+}
+
+static int verify_crl(const uint8_t *rep, const struct pki *p, struct ward_x509 *leaf,
+		      struct ward_crl *crl, bool require, json_t **ret, struct ward_err *err)
+{
+	struct ward_snp_report r;
+	struct ward_x509 *certs[2] = {leaf, p->ask};
+	struct ward_crl *crls[1] = {crl};
+	struct ward_snp_verify_opts opts = {.at = time(NULL),
+					    .certs = certs,
+					    .cert_count = 2,
+					    .crls = crl ? crls : NULL,
+					    .crl_count = crl ? 1 : 0,
+					    .require_crl = require,
+					    .insecure_ark = p->ark};
+	int rr = ward_snp_report_parse(rep, WARD_SNP_REPORT_SIZE, &r, err);
+
+	if (rr < 0)
+		return rr;
+	return ward_snp_verify(&r, &opts, ret, err);
+}
+
+WARD_TEST(synthetic_crl_revocation)
+{
+	WARD_CLEANUP(pki_clear) struct pki p = {0};
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *leaf = NULL;
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *clean = NULL;
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *revoking = NULL;
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *stale = NULL;
+	struct ward_err err = WARD_ERR_INIT;
+	uint8_t rep[WARD_SNP_REPORT_SIZE];
+	time_t now = time(NULL);
+	struct exts x;
+	json_t *claims = NULL;
+
+	CHECK_OK(make_pki(&p, &err), &err);
+	CHECK_OK(make_report(rep, 0x19, 0x11, GENOA_TCB, 0, p.leaf_key, &err), &err);
+	genoa_exts(&x);
+	CHECK_OK(leaf_with(&p, &x, &leaf, &err), &err);
+	CHECK_OK(make_crl(&p, NULL, now - 60, now + 86400, &clean, &err), &err);
+	CHECK_OK(make_crl(&p, p.ask, now - 60, now + 86400, &revoking, &err), &err);
+	CHECK_OK(make_crl(&p, NULL, now - 7200, now - 3600, &stale, &err), &err);
+
+	/* A CRL that revokes nothing: accepted, and recorded as checked. */
+	CHECK_OK(verify_crl(rep, &p, leaf, clean, true, &claims, &err), &err);
+	CHECK(json_is_true(json_object_get(json_object_get(claims, "collateral"), "crl_checked")));
+	CHECK(json_object_get(json_object_get(claims, "collateral"), "crl_next_update"));
+	claims = (json_decref(claims), NULL);
+	/* The ASK revoked. */
+	CHECK_ERR(verify_crl(rep, &p, leaf, revoking, false, &claims, &err), -WARD_E_VERIFY);
+	CHECK_MSG(&err, "revoked");
+	/* A CRL past its nextUpdate. */
+	CHECK_ERR(verify_crl(rep, &p, leaf, stale, false, &claims, &err), -WARD_E_EXPIRED);
+	CHECK_MSG(&err, "CRL");
+	/* Required but absent. */
+	CHECK_ERR(verify_crl(rep, &p, leaf, NULL, true, &claims, &err), -WARD_E_NOT_FOUND);
+	CHECK_MSG(&err, "CRL missing");
 	CHECK(claims == NULL);
 }
 
