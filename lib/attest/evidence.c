@@ -18,6 +18,7 @@
 
 #define HCL_MAGIC "HCLA"
 #define TSM_BLOB_MAX_SIZE (64u * 1024)
+#define WARD_EVIDENCE_CERTS_FILE_MAX_SIZE (256u * 1024) /* a PEM chain with room to spare */
 
 const char *ward_evidence_format_name(enum ward_evidence_format f)
 {
@@ -443,7 +444,7 @@ int ward_evidence_add_certs_file(struct ward_evidence *ev, const char *path, str
 	size_t size;
 	int r;
 
-	r = ward_file_read(path, 256u * 1024, &buf, &size, err);
+	r = ward_file_read(path, WARD_EVIDENCE_CERTS_FILE_MAX_SIZE, &buf, &size, err);
 	if (r < 0)
 		return ward_err_prefix(err, "certificates '%s'", path);
 	r = add_certs_bytes(ev, buf, size, err);
