@@ -24,6 +24,7 @@
 
 #include "ward/compiler.h"
 #include "ward/crypto.h"
+#include "ward/dcap.h"
 #include "ward/error.h"
 #include "ward/tee.h"
 
@@ -234,12 +235,14 @@ enum ward_evidence_format {
 	WARD_EVIDENCE_SNP_TSM,	     /* configfs-tsm outblob (+ auxblob) */
 	WARD_EVIDENCE_SNP_HCL,	     /* Azure HCL report */
 	WARD_EVIDENCE_WARD_ENVELOPE, /* {"tee":"snp","report":...} */
+	WARD_EVIDENCE_DCAP_QUOTE,    /* TDX quote v4/v5 or SGX quote v3 */
+	WARD_EVIDENCE_RATLS_CERT,    /* Gramine RA-TLS certificate (DER or PEM) */
 };
 
 WARD_PUBLIC const char *ward_evidence_format_name(enum ward_evidence_format f);
 
 struct ward_evidence {
-	enum ward_tee_type tee; /* WARD_TEE_SNP or WARD_TEE_SIM */
+	enum ward_tee_type tee; /* WARD_TEE_SNP, _SIM, _TDX or _SGX */
 	enum ward_evidence_format format;
 	uint8_t report_buf[WARD_SNP_REPORT_SIZE]; /* private copy of the report */
 	struct ward_snp_report snp;		  /* views into report_buf */
@@ -250,6 +253,9 @@ struct ward_evidence {
 	uint8_t *runtime_data; /* owned: HCL variable data (NULL otherwise) */
 	size_t runtime_data_size;
 	uint32_t runtime_hash_type; /* HCL hash type */
+	uint8_t *quote; /* owned: DCAP quote (TDX/SGX), NULL for SNP */
+	size_t quote_size;
+	struct ward_x509 *ratls_cert; /* owned: RA-TLS certificate, or NULL */
 };
 
 /* Parse evidence bytes, detecting the format: "HCLA" magic -> Azure HCL;
@@ -291,6 +297,10 @@ struct ward_attest_opts {
 	 * it; SNP evidence always chains to AMD's roots. NULL: sim evidence
 	 * is refused. */
 	struct ward_x509 *sim_ark;
+	/* DCAP collateral for TDX/SGX quotes and RA-TLS (borrowed). NULL: a
+	 * collateral_dir is opened for the call, else the quote is refused
+	 * naming the missing collateral. */
+	struct ward_dcap_collateral *dcap;
 };
 
 /* Verify evidence (authenticity only, no policy). Sim evidence is verified

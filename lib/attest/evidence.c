@@ -10,6 +10,7 @@
 
 #include "snp/snp-internal.h"
 #include "ward/attest.h"
+#include "ward/ratls.h"
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
@@ -31,6 +32,10 @@ const char *ward_evidence_format_name(enum ward_evidence_format f)
 		return "azure-hcl";
 	case WARD_EVIDENCE_WARD_ENVELOPE:
 		return "ward-envelope";
+	case WARD_EVIDENCE_DCAP_QUOTE:
+		return "dcap-quote";
+	case WARD_EVIDENCE_RATLS_CERT:
+		return "ratls-certificate";
 	}
 	return "unknown";
 }
@@ -45,6 +50,8 @@ struct ward_evidence *ward_evidence_free(struct ward_evidence *ev)
 		ward_crl_free(ev->crls[i]);
 	free(ev->crls);
 	free(ev->runtime_data);
+	free(ev->quote);
+	ward_x509_free(ev->ratls_cert);
 	free(ev);
 	return NULL;
 }
@@ -308,6 +315,75 @@ static int parse_envelope(struct ward_evidence *ev, const void *buf, size_t size
 	return 0;
 }
 
+/* A DCAP quote starts with u16 version 3..5 and u16 attestation key type
+ * 2 (ECDSA P-256); an SNP report starts with a u32 version (bytes 2-3
+ * zero), so the two cannot be confused. */
+static bool looks_like_dcap_quote(const uint8_t *p, size_t size)
+{
+	return size >= WARD_DCAP_HEADER_SIZE && p[1] == 0 && p[0] >= 3 && p[0] <= 5 && p[2] == 2 &&
+	       p[3] == 0;
+}
+
+/* DER SEQUENCE with a long-form length, or a PEM certificate block. */
+static bool looks_like_certificate(const uint8_t *p, size_t size)
+{
+	static const char pem[] = "-----BEGIN CERTIFICATE-----";
+
+	if (size >= sizeof(pem) - 1 && memcmp(p, pem, sizeof(pem) - 1) == 0)
+		return true;
+	return size > 4 && p[0] == 0x30 && (p[1] == 0x82 || p[1] == 0x83);
+}
+
+static int expect_intel_tee(struct ward_evidence *ev, uint32_t quote_tee, enum ward_tee_type want,
+			    struct ward_err *err)
+{
+	ev->tee = quote_tee == WARD_DCAP_TEE_TDX ? WARD_TEE_TDX : WARD_TEE_SGX;
+	if (want != WARD_TEE_NONE && want != ev->tee)
+		return ward_err_set(err, -WARD_E_MALFORMED, "evidence is a %s quote, not %s",
+				    ward_tee_name(ev->tee), ward_tee_name(want));
+	return 0;
+}
+
+static int parse_dcap(struct ward_evidence *ev, const uint8_t *buf, size_t size,
+		      enum ward_tee_type tee, struct ward_err *err)
+{
+	struct ward_dcap_quote q;
+	int r;
+
+	/* Copy, then check: the parsed views must point into our own copy. */
+	ev->quote = malloc(size);
+	if (!ev->quote)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	memcpy(ev->quote, buf, size);
+	ev->quote_size = size;
+	ev->format = WARD_EVIDENCE_DCAP_QUOTE;
+	r = ward_dcap_quote_parse(ev->quote, size, &q, err);
+	if (r < 0)
+		return r;
+	return expect_intel_tee(ev, q.tee_type, tee, err);
+}
+
+static int parse_ratls(struct ward_evidence *ev, const uint8_t *buf, size_t size,
+		       enum ward_tee_type tee, struct ward_err *err)
+{
+	struct ward_ratls_evidence rev;
+	struct ward_dcap_quote q;
+	int r;
+
+	ev->format = WARD_EVIDENCE_RATLS_CERT;
+	r = buf[0] == 0x30 ? ward_x509_from_der(buf, size, &ev->ratls_cert, err)
+			   : ward_x509_from_pem(buf, size, &ev->ratls_cert, err);
+	if (r < 0)
+		return ward_err_prefix(err, "RA-TLS certificate");
+	r = ward_ratls_extract(ev->ratls_cert, &rev, err);
+	if (r < 0)
+		return r;
+	r = ward_dcap_quote_parse(rev.quote, rev.quote_size, &q, err);
+	if (r < 0)
+		return ward_err_prefix(err, "RA-TLS quote");
+	return expect_intel_tee(ev, q.tee_type, tee, err);
+}
+
 int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t aux_size,
 			enum ward_tee_type tee, struct ward_evidence **ret, struct ward_err *err)
 {
@@ -315,10 +391,6 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 	const uint8_t *p = buf;
 	int r;
 
-	if (tee != WARD_TEE_NONE && tee != WARD_TEE_SNP && tee != WARD_TEE_SIM)
-		return ward_err_set(err, -WARD_E_UNSUPPORTED,
-				    "evidence of TEE '%s' cannot be read here (snp or sim only)",
-				    ward_tee_name(tee));
 	if (!buf || size == 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "evidence is empty");
 	if (size > WARD_EVIDENCE_MAX_SIZE)
@@ -328,6 +400,25 @@ int ward_evidence_parse(const void *buf, size_t size, const void *aux, size_t au
 	if (!ev)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	ev->tee = tee == WARD_TEE_SIM ? WARD_TEE_SIM : WARD_TEE_SNP;
+
+	if (looks_like_certificate(p, size)) {
+		r = parse_ratls(ev, buf, size, tee, err);
+		if (r < 0)
+			return r;
+		*ret = WARD_TAKE_PTR(ev);
+		return 0;
+	}
+	if (looks_like_dcap_quote(p, size)) {
+		r = parse_dcap(ev, buf, size, tee, err);
+		if (r < 0)
+			return r;
+		*ret = WARD_TAKE_PTR(ev);
+		return 0;
+	}
+	if (tee == WARD_TEE_TDX || tee == WARD_TEE_SGX)
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "expected a %s quote or RA-TLS certificate (%zu bytes)",
+				    ward_tee_name(tee), size);
 
 	if (size >= 4 && memcmp(p, HCL_MAGIC, 4) == 0) {
 		struct ward_snp_hcl hcl;
@@ -482,12 +573,42 @@ static enum ward_snp_product guess_product(const struct ward_evidence *ev)
 	return p;
 }
 
+static int dcap_quote_view(const struct ward_evidence *ev, const uint8_t **quote, size_t *size,
+			   struct ward_err *err)
+{
+	struct ward_ratls_evidence rev;
+	int r;
+
+	if (ev->ratls_cert) {
+		r = ward_ratls_extract(ev->ratls_cert, &rev, err);
+		if (r < 0)
+			return r;
+		*quote = rev.quote;
+		*size = rev.quote_size;
+	} else {
+		*quote = ev->quote;
+		*size = ev->quote_size;
+	}
+	return 0;
+}
+
 int ward_evidence_claims(const struct ward_evidence *ev, json_t **ret, struct ward_err *err)
 {
 	json_t *claims = NULL;
 	int r;
 
-	r = ward_snp_report_claims(&ev->snp, guess_product(ev), &claims, err);
+	if (ev->tee == WARD_TEE_TDX || ev->tee == WARD_TEE_SGX) {
+		struct ward_dcap_quote q;
+		const uint8_t *quote;
+		size_t size;
+
+		if ((r = dcap_quote_view(ev, &quote, &size, err)) < 0 ||
+		    (r = ward_dcap_quote_parse(quote, size, &q, err)) < 0 ||
+		    (r = ward_dcap_quote_claims(&q, &claims, err)) < 0)
+			return r;
+	} else {
+		r = ward_snp_report_claims(&ev->snp, guess_product(ev), &claims, err);
+	}
 	if (r < 0)
 		return r;
 	if (add_format(claims, ev) < 0) {
@@ -533,6 +654,39 @@ static int check_hcl_binding(const struct ward_evidence *ev, json_t *claims, str
 	return 0;
 }
 
+/* TDX/SGX quotes and RA-TLS certificates: the DCAP verifier with the
+ * caller's collateral (or a collateral directory opened for this call). */
+static int verify_dcap(const struct ward_evidence *ev, const struct ward_attest_opts *opts,
+		       json_t **ret_claims, struct ward_err *err)
+{
+	WARD_CLEANUP(ward_dcap_collateral_freep) struct ward_dcap_collateral *own = NULL;
+	WARD_CLEANUP(json_decrefp) json_t *claims = NULL;
+	struct ward_dcap_collateral *coll = opts->dcap;
+	int r;
+
+	if (!coll && opts->collateral_dir) {
+		r = ward_dcap_collateral_open_dir(opts->collateral_dir, &own, err);
+		if (r < 0)
+			return r;
+		coll = own;
+	}
+	if (!coll)
+		return ward_err_set(err, -WARD_E_NOT_FOUND,
+				    "%s quote: no DCAP collateral given (a collateral directory "
+				    "or a dcap-qvl collateral file)",
+				    ward_tee_name(ev->tee));
+	if (ev->ratls_cert)
+		r = ward_ratls_verify(ev->ratls_cert, coll, opts->at, &claims, err);
+	else
+		r = ward_dcap_verify(ev->quote, ev->quote_size, coll, opts->at, &claims, err);
+	if (r < 0)
+		return r;
+	if (add_format(claims, ev) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	*ret_claims = WARD_TAKE_PTR(claims);
+	return 0;
+}
+
 int ward_evidence_verify(const struct ward_evidence *ev, const struct ward_attest_opts *opts,
 			 json_t **ret_claims, struct ward_err *err)
 {
@@ -549,6 +703,8 @@ int ward_evidence_verify(const struct ward_evidence *ev, const struct ward_attes
 	};
 	int r;
 
+	if (ev->tee == WARD_TEE_TDX || ev->tee == WARD_TEE_SGX)
+		return verify_dcap(ev, opts, ret_claims, err);
 	if (ev->tee == WARD_TEE_SIM) {
 		/* INSECURE: the sim TEE's keys live on the host. Its evidence is
 		 * checked only against the sim ARK the caller chose to trust,

@@ -29,7 +29,11 @@ struct ward_attest_policy {
 	bool has_min_guest_svn;
 	int64_t min_guest_svn;
 	bool tees_set;
-	bool tee_snp, tee_sim; /* accepted TEEs (default: snp only) */
+	bool tee_snp, tee_sim, tee_tdx, tee_sgx; /* accepted TEEs (default: snp, tdx, sgx) */
+	unsigned tcb_statuses; /* bit per entry of tcb_status_names; 0: the default set */
+	bool allow_outdated_tcb_insecure;
+	char **advisories; /* accepted advisory IDs (NULL: not checked), owned */
+	size_t advisory_count;
 	bool signing_keys_set;
 	bool allow_vcek, allow_vlek;
 };
@@ -41,6 +45,9 @@ struct ward_attest_policy *ward_attest_policy_free(struct ward_attest_policy *p)
 	for (size_t i = 0; i < p->measurement_count; i++)
 		free(p->measurements[i]);
 	free(p->measurements);
+	for (size_t i = 0; i < p->advisory_count; i++)
+		free(p->advisories[i]);
+	free(p->advisories);
 	free(p->report_data);
 	free(p->host_data);
 	free(p);
@@ -69,6 +76,23 @@ static int norm_hex(const char *s, const char *where, size_t max, bool pad, char
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
+
+/* Intel TCB statuses as the DCAP verifier names them. The first six are
+ * acceptable by default; OutOfDate ones only with allow_outdated_tcb_insecure
+ * (the platform has known, fixed vulnerabilities). */
+static const char *const tcb_status_names[] = {
+	"UpToDate",
+	"SWHardeningNeeded",
+	"ConfigurationNeeded",
+	"ConfigurationAndSWHardeningNeeded",
+	"TDRelaunchAdvised",
+	"TDRelaunchAdvisedConfigurationNeeded",
+	"OutOfDate",
+	"OutOfDateConfigurationNeeded",
+	NULL,
+};
+#define TCB_STATUS_DEFAULT 0x3fu
+#define TCB_STATUS_OUTDATED 0xc0u
 
 static int parse_min_tcb(struct ward_attest_policy *p, json_t *o, struct ward_err *err)
 {
@@ -169,8 +193,10 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 					return ward_err_set(err, -WARD_E_MALFORMED,
 							    "policy %s: expected a hex string",
 							    where);
-				/* SNP measurements are 48 bytes; TDX MRTD is 48 too. */
-				r = norm_hex(json_string_value(m), where, 48, false,
+				/* SNP measurements and TDX MRTD are 48 bytes, SGX
+				 * MRENCLAVE 32. */
+				const char *hex = json_string_value(m);
+				r = norm_hex(hex, where, strlen(hex) == 64 ? 32 : 48, false,
 					     &p->measurements[i], err);
 				if (r < 0)
 					return r;
@@ -211,8 +237,8 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 			if (r < 0)
 				return r;
 		} else if (strcmp(key, "tees") == 0) {
-			static const char *const tees[] = {"snp", "sim", NULL};
-			bool flags[2] = {false, false};
+			static const char *const tees[] = {"snp", "sim", "tdx", "sgx", NULL};
+			bool flags[4] = {false, false, false, false};
 
 			r = parse_string_set(v, key, tees, flags, err);
 			if (r < 0)
@@ -220,6 +246,47 @@ int ward_attest_policy_parse(const void *buf, size_t size, struct ward_attest_po
 			p->tees_set = true;
 			p->tee_snp = flags[0];
 			p->tee_sim = flags[1];
+			p->tee_tdx = flags[2];
+			p->tee_sgx = flags[3];
+		} else if (strcmp(key, "tcb_statuses") == 0) {
+			bool flags[8] = {false};
+
+			r = parse_string_set(v, key, tcb_status_names, flags, err);
+			if (r < 0)
+				return r;
+			for (unsigned k = 0; k < 8; k++)
+				if (flags[k])
+					p->tcb_statuses |= 1u << k;
+		} else if (strcmp(key, "allow_outdated_tcb_insecure") == 0) {
+			if (!json_is_boolean(v))
+				return ward_err_set(
+				    err, -WARD_E_MALFORMED,
+				    "policy allow_outdated_tcb_insecure: expected a boolean");
+			p->allow_outdated_tcb_insecure = json_is_true(v);
+		} else if (strcmp(key, "accepted_advisories") == 0) {
+			size_t i;
+			json_t *a;
+
+			if (!json_is_array(v) || json_array_size(v) > 256)
+				return ward_err_set(err, -WARD_E_MALFORMED,
+						    "policy accepted_advisories: expected an array of "
+						    "at most 256 strings");
+			p->advisories = calloc(json_array_size(v) + 1, sizeof(char *));
+			if (!p->advisories)
+				return ward_err_set(err, -ENOMEM, "out of memory");
+			json_array_foreach(v, i, a)
+			{
+				if (!json_is_string(a) || json_string_length(a) == 0 ||
+				    json_string_length(a) > 64)
+					return ward_err_set(err, -WARD_E_MALFORMED,
+							    "policy accepted_advisories[%zu]: "
+							    "expected an advisory ID",
+							    i);
+				p->advisories[i] = strdup(json_string_value(a));
+				if (!p->advisories[i])
+					return ward_err_set(err, -ENOMEM, "out of memory");
+				p->advisory_count++;
+			}
 		} else if (strcmp(key, "signing_keys") == 0) {
 			static const char *const keys[] = {"vcek", "vlek", NULL};
 			bool flags[2] = {false, false};
@@ -309,8 +376,48 @@ int ward_attest_policy_check(const struct ward_attest_policy *p, const json_t *c
 		     "the evidence comes from an insecure (simulated) TEE, which the policy "
 		     "does not accept");
 	if (!(s && ((strcmp(s, "snp") == 0 && (!p->tees_set || p->tee_snp)) ||
+		    (strcmp(s, "tdx") == 0 && (!p->tees_set || p->tee_tdx)) ||
+		    (strcmp(s, "sgx") == 0 && (!p->tees_set || p->tee_sgx)) ||
 		    (strcmp(s, "sim") == 0 && p->tee_sim))))
 		fail(&v, "tee", "TEE '%s' is not accepted", s ? s : "?");
+
+	/* Intel TCB status and advisories (TDX/SGX claims carry "tcb"). */
+	j = json_object_get(json_object_get(claims, "tcb"), "status");
+	if (j) {
+		unsigned accepted = p->tcb_statuses ? p->tcb_statuses : TCB_STATUS_DEFAULT;
+		const char *st = json_string_value(j);
+		size_t k;
+
+		if (p->allow_outdated_tcb_insecure)
+			accepted |= TCB_STATUS_OUTDATED;
+		else
+			accepted &= ~TCB_STATUS_OUTDATED;
+		for (k = 0; st && tcb_status_names[k]; k++)
+			if (strcmp(st, tcb_status_names[k]) == 0)
+				break;
+		if (!st || !tcb_status_names[k] || !(accepted & (1u << k)))
+			fail(&v, "tcb_status", "TCB status %s is not accepted%s", st ? st : "?",
+			     st && tcb_status_names[k] && (TCB_STATUS_OUTDATED & (1u << k))
+				 ? " (an out-of-date TCB needs allow_outdated_tcb_insecure)"
+				 : "");
+	}
+	if (p->advisories) {
+		json_t *ids = json_object_get(json_object_get(claims, "tcb"), "advisory_ids");
+		size_t k;
+		json_t *id;
+
+		json_array_foreach(ids, k, id)
+		{
+			bool ok_id = false;
+
+			for (size_t a = 0; a < p->advisory_count && json_is_string(id); a++)
+				if (strcmp(json_string_value(id), p->advisories[a]) == 0)
+					ok_id = true;
+			if (!ok_id)
+				fail(&v, "advisories", "advisory %s is not accepted",
+				     json_is_string(id) ? json_string_value(id) : "?");
+		}
+	}
 
 	if (p->measurements) {
 		bool found = false;

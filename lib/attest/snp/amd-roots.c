@@ -7,6 +7,8 @@
  * https://kdsintf.amd.com/vcek/v1/{Milan,Genoa,Turin}/cert_chain and
  * .../vlek/v1/.../cert_chain. Each certificate's SHA-256 fingerprint is
  * pinned below and checked when it is loaded. */
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ward/attest.h"
@@ -414,12 +416,31 @@ static const struct {
     [WARD_SNP_PRODUCT_TURIN] = {&turin_ark, &turin_ask, &turin_asvk},
 };
 
+/* Each root is parsed and its fingerprint checked once per process; later
+ * calls get another reference (the PEM decode and RSA-4096 parse would
+ * otherwise dominate a verification). The pinned bytes are constants, so
+ * the parsed result cannot change. */
+static pthread_mutex_t g_roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	const struct amd_root *root;
+	struct ward_x509 *cert;
+} g_loaded[9];
+
 static int load_root(const struct amd_root *root, const char *what, enum ward_snp_product product,
 		     struct ward_x509 **ret, struct ward_err *err)
 {
 	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *cert = NULL;
 	uint8_t fp[32];
 	int r;
+
+	pthread_mutex_lock(&g_roots_lock);
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(g_loaded); i++)
+		if (g_loaded[i].root == root) {
+			*ret = ward_x509_ref(g_loaded[i].cert);
+			pthread_mutex_unlock(&g_roots_lock);
+			return *ret ? 0 : ward_err_set(err, -ENOMEM, "out of memory");
+		}
+	pthread_mutex_unlock(&g_roots_lock);
 
 	r = ward_x509_from_pem(root->pem, strlen(root->pem), &cert, err);
 	if (r < 0)
@@ -433,6 +454,15 @@ static int load_root(const struct amd_root *root, const char *what, enum ward_sn
 		return ward_err_set(err, -WARD_E_VERIFY,
 				    "built-in AMD %s for %s does not match its pinned fingerprint",
 				    what, ward_snp_product_name(product));
+	pthread_mutex_lock(&g_roots_lock);
+	for (size_t i = 0; i < WARD_ARRAY_SIZE(g_loaded); i++)
+		if (!g_loaded[i].root) {
+			g_loaded[i].cert = ward_x509_ref(cert);
+			if (g_loaded[i].cert)
+				g_loaded[i].root = root;
+			break;
+		}
+	pthread_mutex_unlock(&g_roots_lock);
 	*ret = WARD_TAKE_PTR(cert);
 	return 0;
 }

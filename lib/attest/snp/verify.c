@@ -3,6 +3,7 @@
  * built-in AMD ARK, VCEK extensions (AMD spec 57230) against the report,
  * CRLs, and the report signature. Authenticity only: policy is separate. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,8 @@
 #define OID_PRODUCT_NAME "1.3.6.1.4.1.3704.1.2"
 
 #define SNP_CERT_MAX_SIZE (64u * 1024)
+#define CHAIN_CACHE_SIZE 64
+#define CHAIN_MAX 3
 #define SNP_CRL_MAX_SIZE (1u << 20)
 
 struct chain {
@@ -46,6 +49,111 @@ struct crls {
 static void crls_clear(struct crls *c)
 {
 	c->owned = ward_crl_free(c->owned);
+}
+
+/* Verified chains, remembered per process: the same VCEK arrives with
+ * every report of a machine, and re-verifying two RSA-4096 signatures each
+ * time would halve the throughput. An entry says "this leaf, with these
+ * intermediates, chains to this anchor at any time in [lo, hi]" (the
+ * intersection of the certificates' validity), so a cached answer is the
+ * answer ward_x509_verify_chain() would give. Chains checked against CRLs
+ * are never cached: revocation must be looked at every time. */
+struct chain_cache_entry {
+	uint8_t key[32];
+	time_t lo, hi;
+	time_t not_after[CHAIN_MAX];
+	size_t count;
+	bool used;
+};
+static struct chain_cache_entry g_chain_cache[CHAIN_CACHE_SIZE];
+static unsigned g_chain_cache_next;
+static pthread_mutex_t g_chain_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int chain_key(const struct ward_x509 *leaf, struct ward_x509 *const *untrusted, size_t n,
+		     const struct ward_x509 *ark, uint8_t key[32], struct ward_err *err)
+{
+	WARD_CLEANUP(ward_hash_freep) struct ward_hash *h = NULL;
+	uint8_t fp[32];
+	int r;
+
+	if ((r = ward_hash_new(WARD_HASH_SHA256, &h, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n + 2; i++) {
+		const struct ward_x509 *c = i == 0 ? leaf : i == 1 ? ark : untrusted[i - 2];
+
+		if ((r = ward_x509_fingerprint(c, fp, err)) < 0 ||
+		    (r = ward_hash_update(h, fp, sizeof(fp), err)) < 0)
+			return r;
+	}
+	return ward_hash_final(h, key, err);
+}
+
+static bool chain_cache_get(const uint8_t key[32], time_t at, time_t *not_after, size_t *count)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&g_chain_cache_lock);
+	for (size_t i = 0; i < CHAIN_CACHE_SIZE && !hit; i++) {
+		const struct chain_cache_entry *e = &g_chain_cache[i];
+
+		if (e->used && at >= e->lo && at <= e->hi && ward_ct_eq(e->key, key, 32)) {
+			memcpy(not_after, e->not_after, sizeof(e->not_after));
+			*count = e->count;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&g_chain_cache_lock);
+	return hit;
+}
+
+static void chain_cache_put(const uint8_t key[32], time_t lo, time_t hi, const time_t *not_after,
+			    size_t count)
+{
+	struct chain_cache_entry *e;
+
+	pthread_mutex_lock(&g_chain_cache_lock);
+	e = &g_chain_cache[g_chain_cache_next++ % CHAIN_CACHE_SIZE];
+	memcpy(e->key, key, 32);
+	e->lo = lo;
+	e->hi = hi;
+	memcpy(e->not_after, not_after, sizeof(e->not_after));
+	e->count = count;
+	e->used = true;
+	pthread_mutex_unlock(&g_chain_cache_lock);
+}
+
+/* ward_x509_verify_chain(), or its remembered answer. *not_after gets the
+ * chain's expiry times, leaf first. */
+static int verify_chain_cached(const struct ward_x509 *leaf, struct ward_x509 *const *untrusted,
+			       size_t n, struct ward_x509 *ark,
+			       const struct ward_x509_verify_opts *xopts,
+			       time_t not_after[CHAIN_MAX], size_t *count, struct ward_err *err)
+{
+	WARD_CLEANUP(chain_clear) struct chain chain = {0};
+	uint8_t key[32];
+	bool cacheable = xopts->crl_count == 0;
+	time_t lo = 0, hi = (time_t)INT64_MAX, nb, na;
+	int r;
+
+	if (cacheable && chain_key(leaf, untrusted, n, ark, key, err) == 0 &&
+	    chain_cache_get(key, xopts->at, not_after, count))
+		return 0;
+	r = ward_x509_verify_chain(leaf, untrusted, n, &ark, 1, xopts, &chain.certs, &chain.count,
+				   err);
+	if (r < 0)
+		return r;
+	*count = 0;
+	for (size_t i = 0; i < chain.count; i++) {
+		if ((r = ward_x509_validity(chain.certs[i], &nb, &na, err)) < 0)
+			return ward_err_prefix(err, "certificate validity");
+		lo = WARD_MAX(lo, nb);
+		hi = WARD_MIN(hi, na);
+		if (i < CHAIN_MAX)
+			not_after[(*count)++] = na;
+	}
+	if (cacheable)
+		chain_cache_put(key, lo, hi, not_after, *count);
+	return 0;
 }
 
 static const char *product_dir(enum ward_snp_product p)
@@ -362,9 +470,10 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *leaf = NULL;
 	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *ark = NULL;
 	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *ask = NULL;
-	WARD_CLEANUP(chain_clear) struct chain chain = {0};
 	WARD_CLEANUP(crls_clear) struct crls crls = {0};
 	WARD_CLEANUP(json_decrefp) json_t *claims = NULL;
+	time_t chain_not_after[CHAIN_MAX];
+	size_t chain_count = 0;
 	WARD_AUTOFREE char *issuer_cn = NULL;
 	struct ward_x509 *untrusted[WARD_EVIDENCE_MAX_CERTS + 1];
 	size_t untrusted_count = 0;
@@ -374,7 +483,6 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	struct ward_x509_verify_opts xopts = {.at = opts->at};
 	json_t *collateral, *warnings;
 	char crl_path[1100];
-	time_t nb, na;
 	bool from_dir = false;
 	int rr;
 
@@ -453,8 +561,8 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	}
 	xopts.crls = crls.count ? crls.list : NULL;
 	xopts.crl_count = crls.count;
-	rr = ward_x509_verify_chain(leaf, untrusted, untrusted_count, &ark, 1, &xopts, &chain.certs,
-				    &chain.count, err);
+	rr = verify_chain_cached(leaf, untrusted, untrusted_count, ark, &xopts, chain_not_after,
+				 &chain_count, err);
 	if (rr < 0)
 		return ward_err_prefix(err, "%s certificate chain (%s)", what,
 				       ward_snp_product_name(product));
@@ -488,18 +596,14 @@ int ward_snp_verify(const struct ward_snp_report *r, const struct ward_snp_verif
 	rr = ward_snp_json_set(collateral, "signing_cert_source",
 			       json_string(from_dir ? "collateral" : "evidence"));
 	rr |= ward_snp_json_set(collateral, "crl_checked", json_boolean(crls.count > 0));
-	for (size_t i = 0; rr == 0 && i < chain.count; i++) {
+	for (size_t i = 0; rr == 0 && i < chain_count; i++) {
 		static const char *const keys[] = {"leaf", "ask", "ark"};
 		const char *names[] = {what, vlek ? "ASVK" : "ASK", "ARK"};
 		char key[32];
 
-		if (i >= 3)
-			break;
-		if (ward_x509_validity(chain.certs[i], &nb, &na, err) < 0)
-			return ward_err_prefix(err, "certificate validity");
 		snprintf(key, sizeof(key), "%s_not_after",
 			 i == 0 ? (vlek ? "vlek" : "vcek") : keys[i]);
-		rr |= note_expiry(collateral, warnings, key, names[i], na, opts);
+		rr |= note_expiry(collateral, warnings, key, names[i], chain_not_after[i], opts);
 	}
 	for (size_t i = 0; rr == 0 && i < crls.count; i++) {
 		time_t tu, nu;
