@@ -551,9 +551,12 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 			r = img_out_blob_begin(out, &b, err);
 			if (r < 0)
 				goto out;
+			/* the pipeline hashes exactly what it writes */
+			img_out_blob_nohash(b);
 			r = convert_layer(opts, im, i, b, &cl[i], err);
 			if (r < 0)
 				goto out;
+			img_out_blob_set_digest(b, cl[i].res.enc_digest);
 			r = img_out_blob_commit(b, d, NULL, err);
 			if (r < 0)
 				goto out;
@@ -582,6 +585,8 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 		r = img_out_blob_begin(out, &w, err);
 		if (r < 0)
 			goto out;
+		/* headers are patched after each blob: hashed by re-reading at commit */
+		img_out_blob_nohash(w);
 		r = tar_put(w, ".ward/", '5', WARD_DIR_MODE, NULL, 0, mtime, err);
 		if (r >= 0)
 			r = tar_put_file(w, ".ward/init", opts->ward_init, mtime, init_digest, err);

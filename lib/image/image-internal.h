@@ -120,6 +120,11 @@ int img_out_blob_write(struct img_out_blob *b, const void *data, size_t size,
 int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, uint64_t off,
 			struct ward_err *err);
 uint64_t img_out_blob_size(const struct img_out_blob *b);
+/* Do not hash while writing: the digest comes from img_out_blob_set_digest()
+ * (the caller hashed exactly the bytes written) or, failing that, from
+ * re-reading the file at commit. */
+void img_out_blob_nohash(struct img_out_blob *b);
+void img_out_blob_set_digest(struct img_out_blob *b, const char digest[72]);
 int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *ret_size,
 			struct ward_err *err);
 struct img_out_blob *img_out_blob_free(struct img_out_blob *b);

@@ -41,6 +41,9 @@ struct img_out_blob {
 	struct ward_hash *h; /* owned */
 	uint64_t size;
 	bool patched; /* pwrite used: rehash at commit */
+	bool hashing; /* hash while writing (else: known digest or rehash) */
+	bool known;   /* digest given by img_out_blob_set_digest */
+	char known_digest[72];
 };
 
 struct img_out *img_out_free(struct img_out *o)
@@ -121,6 +124,7 @@ int img_out_blob_begin(struct img_out *o, struct img_out_blob **ret, struct ward
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	b->o = o;
 	b->fd = -1;
+	b->hashing = true;
 	snprintf(b->tmpname, sizeof(b->tmpname), ".tmp-%u", o->seq++);
 	r = ward_hash_new(WARD_HASH_SHA256, &b->h, err);
 	if (r < 0)
@@ -137,7 +141,7 @@ int img_out_blob_write(struct img_out_blob *b, const void *data, size_t size,
 {
 	int r;
 
-	if (!b->patched) {
+	if (b->hashing && !b->patched) {
 		r = ward_hash_update(b->h, data, size, err);
 		if (r < 0)
 			return r;
@@ -163,6 +167,17 @@ int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, u
 	return 0;
 }
 
+void img_out_blob_nohash(struct img_out_blob *b)
+{
+	b->hashing = false;
+}
+
+void img_out_blob_set_digest(struct img_out_blob *b, const char digest[72])
+{
+	memcpy(b->known_digest, digest, 72);
+	b->known = true;
+}
+
 uint64_t img_out_blob_size(const struct img_out_blob *b)
 {
 	return b->size;
@@ -175,7 +190,11 @@ int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *r
 	char digest[72];
 	int r;
 
-	if (b->patched) {
+	if (b->known && !b->patched) {
+		memcpy(digest, b->known_digest, sizeof(digest));
+		goto rename;
+	}
+	if (b->patched || !b->hashing) {
 		/* re-read the finished file to hash it */
 		WARD_AUTOFREE uint8_t *buf = malloc(IMG_BUF_SIZE);
 		uint64_t off = 0;
@@ -202,6 +221,7 @@ int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *r
 	if (r < 0)
 		return r;
 	img_digest_str(d, digest);
+rename:
 	/* the same content twice (identical layers) is fine: rename replaces it */
 	if (renameat(b->o->blobfd, b->tmpname, b->o->blobfd, digest + 7) < 0)
 		return ward_err_errno(err, -errno, "rename blob");

@@ -296,6 +296,7 @@ static int zjob_run(void *arg)
 /* ---- the encrypting sink side ------------------------------------------- */
 
 struct encside {
+	bool hash_plain;       /* plaintext digest differs from the input's */
 	struct ward_cipher *c; /* NULL: no encryption */
 	struct ward_hmac *m;
 	struct ward_hash *plain_h, *enc_h;
@@ -313,9 +314,11 @@ static int encside_put(struct encside *e, const uint8_t *p, size_t n, struct war
 		size_t k = n < e->buf_cap ? n : e->buf_cap;
 		const uint8_t *w = p;
 
-		r = ward_hash_update(e->plain_h, p, k, err);
-		if (r < 0)
-			return r;
+		if (e->hash_plain) {
+			r = ward_hash_update(e->plain_h, p, k, err);
+			if (r < 0)
+				return r;
+		}
 		if (e->c) {
 			r = ward_cipher_update(e->c, p, k, e->buf, err);
 			if (r < 0)
@@ -383,6 +386,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	es.hash_plain = compress;
 	r = ward_hash_new(WARD_HASH_SHA256, &in_h, err);
 	if (r < 0)
 		goto out;
@@ -445,9 +449,12 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 					 "(compression)");
 			goto out;
 		}
-		r = ward_hash_update(in_h, inbuf, n, err);
-		if (r < 0)
-			goto out;
+		if (!compress) {
+			/* the input digest; in compress mode it is the diff_id */
+			r = ward_hash_update(in_h, inbuf, n, err);
+			if (r < 0)
+				goto out;
+		}
 		done += n;
 		if (compress) {
 			size_t n0 = n < CHUNK ? n : CHUNK, n1 = n - n0;
@@ -512,15 +519,20 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 		if (r < 0)
 			goto out;
 	}
-	r = ward_hash_final(in_h, d, err);
-	if (r < 0)
-		goto out;
-	img_digest_str(d, res->in_digest);
+	if (compress) {
+		memcpy(res->in_digest, res->diff_id, sizeof(res->in_digest));
+		r = ward_hash_final(es.plain_h, d, err);
+		if (r < 0)
+			goto out;
+		img_digest_str(d, res->plain_digest);
+	} else {
+		r = ward_hash_final(in_h, d, err);
+		if (r < 0)
+			goto out;
+		img_digest_str(d, res->in_digest);
+		memcpy(res->plain_digest, res->in_digest, sizeof(res->plain_digest));
+	}
 	res->in_size = done;
-	r = ward_hash_final(es.plain_h, d, err);
-	if (r < 0)
-		goto out;
-	img_digest_str(d, res->plain_digest);
 	res->plain_size = es.plain_size;
 	r = ward_hash_final(es.enc_h, d, err);
 	if (r < 0)

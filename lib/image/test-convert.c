@@ -94,7 +94,12 @@ static int keys_file_from_expected(const char *which, const char *path, struct w
 				  json_object_get(json_object_get(po, "cipheroptions"), "nonce"),
 				  "digest", json_object_get(po, "digest")));
 	}
-	txt = json_dumps(json_pack("{s:i, s:o}", "version", 1, "layers", out), JSON_COMPACT);
+	{
+		json_t *doc = json_pack("{s:i, s:o}", "version", 1, "layers", out);
+
+		txt = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+	}
 	r = ward_file_write_atomic(path, txt, strlen(txt), 0600, err);
 	free(txt);
 	json_decref(j);
