@@ -54,7 +54,7 @@ static void help(FILE *out)
 		"  --reference-out FILE       write the reference values (JSON) to FILE\n"
 		"  --ward-init PATH           ward-init binary for wrapped mode (default: next to ward)\n"
 		"  --source-date-epoch N      timestamps (default $SOURCE_DATE_EPOCH, else now)\n"
-		"  --gzip-level N             1..12 when layers need compressing (default 6)\n"
+		"  --gzip-level N             1..12 when layers need compressing (default 1)\n"
 		"  --threads N                1 or 2 (default 2)\n"
 		"  --insecure-seed HEX        TEST ONLY: derive layer keys and nonces from HEX\n"
 		"  -v, --verbose              per-layer lines even when stderr is not a terminal\n"

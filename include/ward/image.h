@@ -173,7 +173,7 @@ struct ward_image_convert_opts {
 	int64_t source_date_epoch; /* -1: now (wrapped-mode config "created") */
 	const uint8_t *insecure_seed; /* TEST ONLY: derive keys and nonces from it */
 	size_t insecure_seed_size;
-	int gzip_level; /* 1..12 (libdeflate), 0: default 6 */
+	int gzip_level; /* 1..12 (libdeflate), 0: default 1 */
 	unsigned threads; /* compression threads: 1 or 2; 0: default 2 */
 	ward_image_progress_fn progress;
 	void *progress_ctx;

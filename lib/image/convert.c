@@ -212,7 +212,7 @@ static int convert_layer(const struct ward_image_convert_opts *opts, struct img_
 	po.keys = &cl->keys;
 	po.in_comp = l->comp;
 	po.check_tar = true;
-	po.level = opts->gzip_level ? opts->gzip_level : 6;
+	po.level = opts->gzip_level ? opts->gzip_level : 1;
 	po.threads = opts->threads ? opts->threads : 2;
 	po.layer_index = i;
 	po.layer_count = im->layer_count;

@@ -28,93 +28,6 @@ enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size)
 	return IMG_COMP_NONE;
 }
 
-/* ---- a one-job worker thread ------------------------------------------- */
-
-struct worker {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool started, has_job, quit;
-	int (*fn)(void *arg);
-	void *arg;
-	int result;
-};
-
-static void *worker_main(void *p)
-{
-	struct worker *w = p;
-
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->has_job && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->has_job && w->quit)
-			break;
-		pthread_mutex_unlock(&w->mu);
-		int r = w->fn(w->arg);
-		pthread_mutex_lock(&w->mu);
-		w->result = r;
-		w->has_job = false;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static int worker_start(struct worker *w)
-{
-	memset(w, 0, sizeof(*w));
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
-		return -EAGAIN;
-	w->started = true;
-	return 0;
-}
-
-static void worker_submit(struct worker *w, int (*fn)(void *), void *arg)
-{
-	if (!w->started) {
-		w->result = fn(arg);
-		return;
-	}
-	pthread_mutex_lock(&w->mu);
-	w->fn = fn;
-	w->arg = arg;
-	w->has_job = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-static int worker_wait(struct worker *w)
-{
-	int r;
-
-	if (!w->started)
-		return w->result;
-	pthread_mutex_lock(&w->mu);
-	while (w->has_job)
-		pthread_cond_wait(&w->cv, &w->mu);
-	r = w->result;
-	pthread_mutex_unlock(&w->mu);
-	return r;
-}
-
-static void worker_stop(struct worker *w)
-{
-	if (!w->started)
-		return;
-	(void)worker_wait(w);
-	pthread_mutex_lock(&w->mu);
-	w->quit = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	w->started = false;
-}
-
 /* ---- checking the uncompressed tar stream ------------------------------ */
 
 struct tarside {
@@ -275,24 +188,6 @@ static int tarside_finish(struct tarside *t, char diff_id[72], uint64_t *entries
 	return 0;
 }
 
-/* ---- compression -------------------------------------------------------- */
-
-struct zjob {
-	struct libdeflate_compressor *c;
-	const uint8_t *in;
-	size_t in_size;
-	uint8_t *out;
-	size_t out_cap, out_size;
-};
-
-static int zjob_run(void *arg)
-{
-	struct zjob *j = arg;
-
-	j->out_size = libdeflate_gzip_compress(j->c, j->in, j->in_size, j->out, j->out_cap);
-	return j->out_size ? 0 : -ENOSPC;
-}
-
 /* ---- the encrypting sink side ------------------------------------------- */
 
 struct encside {
@@ -369,24 +264,135 @@ static int read_full(struct img_blob *in, uint8_t *buf, size_t size, size_t *ret
 	return 0;
 }
 
+/* ---- the ring: NSLOTS chunk buffers shared by main and worker threads ----
+ *
+ * Compress mode: main reads chunk k into a slot, checks the tar and hashes
+ * it, and queues it; two workers compress queued chunks (any order); main
+ * encrypts, MACs, hashes and writes the compressed chunks in order.
+ * Check mode (compressed input): main reads, hashes, encrypts and writes
+ * each chunk at once; one worker decompresses the chunks in order for the
+ * tar check and diff_id. A slot is reused only when both are done with it.
+ * With threads == 1 the same steps run inline on main. */
+
+#define NSLOTS 4
+
+enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	uint8_t *in, *out;
+	size_t in_size, out_size;
+	int state;
+	int result;
+	bool emitted;
+};
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot slots[NSLOTS];
+	uint64_t next_work, queued;
+	bool quit, compress;
+	int failed; /* first worker error: later slots will never be done */
+	int level;
+	struct tarside *ts;
+	pthread_t th[2];
+	int nth;
+};
+
+static int ring_work(struct ring *g, struct slot *sl, struct libdeflate_compressor *c)
+{
+	if (g->compress) {
+		sl->out_size = libdeflate_gzip_compress(c, sl->in, sl->in_size, sl->out,
+							libdeflate_gzip_compress_bound(c, CHUNK));
+		return sl->out_size ? 0 : -ENOSPC;
+	}
+	g->ts->in = sl->in;
+	g->ts->in_size = sl->in_size;
+	return tarside_job(g->ts);
+}
+
+static void *ring_main(void *p)
+{
+	struct ring *g = p;
+	struct libdeflate_compressor *c = g->compress ? libdeflate_alloc_compressor(g->level) : NULL;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		struct slot *sl;
+		int r;
+
+		while (!g->quit && g->next_work == g->queued)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->quit)
+			break;
+		sl = &g->slots[g->next_work++ % NSLOTS];
+		sl->state = SLOT_BUSY;
+		pthread_mutex_unlock(&g->mu);
+		r = (g->compress && !c) ? -ENOMEM : ring_work(g, sl, c);
+		pthread_mutex_lock(&g->mu);
+		sl->result = r;
+		sl->state = SLOT_DONE;
+		pthread_cond_broadcast(&g->cv);
+		if (r < 0) {
+			if (!g->failed)
+				g->failed = r;
+			break; /* stop at the first error; main sees g->failed */
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (c)
+		libdeflate_free_compressor(c);
+	return NULL;
+}
+
+static void ring_stop(struct ring *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->quit = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	for (int i = 0; i < g->nth; i++)
+		pthread_join(g->th[i], NULL);
+	g->nth = 0;
+}
+
+/* Wait until the worker side is done with slot sl (or it was never queued). */
+static int ring_wait_done(struct ring *g, struct slot *sl)
+{
+	int r;
+
+	pthread_mutex_lock(&g->mu);
+	while ((sl->state == SLOT_READY || sl->state == SLOT_BUSY) && !g->failed)
+		pthread_cond_wait(&g->cv, &g->mu);
+	r = g->failed ? g->failed : sl->result;
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
 int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sink,
 		 const struct img_pipe_opts *opts, struct img_pipe_result *res,
 		 struct ward_err *err)
 {
 	struct tarside ts = {0};
 	struct encside es = {.sink = sink};
-	struct worker w = {0};
-	struct zjob zj[2] = {{0}};
+	struct ring g = {0};
+	struct libdeflate_compressor *inline_c = NULL;
 	struct ward_hash *in_h = NULL;
-	uint8_t *inbuf = NULL;
 	bool compress = opts->in_comp == IMG_COMP_NONE;
 	bool check = opts->check_tar || compress;
-	uint64_t done = 0;
+	bool threaded = opts->threads > 1 && (compress || check);
+	uint64_t done = 0, seq_read = 0, seq_emit = 0;
+	bool eof = false;
 	uint8_t d[32];
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	es.hash_plain = compress;
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cv, NULL);
+	g.compress = compress;
+	g.level = opts->level;
+	g.ts = &ts;
 	r = ward_hash_new(WARD_HASH_SHA256, &in_h, err);
 	if (r < 0)
 		goto out;
@@ -408,106 +414,132 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	}
 	es.buf_cap = CHUNK;
 	es.buf = malloc(es.buf_cap);
-	inbuf = malloc(compress ? 2 * CHUNK : CHUNK);
-	if (!es.buf || !inbuf) {
+	if (!es.buf) {
 		r = ward_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if (compress) {
+		inline_c = libdeflate_alloc_compressor(opts->level);
+		if (!inline_c) {
+			r = ward_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (int i = 0; i < NSLOTS; i++) {
+		g.slots[i].in = malloc(CHUNK);
+		g.slots[i].out = compress ? malloc(libdeflate_gzip_compress_bound(inline_c, CHUNK))
+					  : NULL;
+		g.slots[i].emitted = true;
+		if (!g.slots[i].in || (compress && !g.slots[i].out)) {
+			r = ward_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if (check) {
-		r = tarside_init(&ts, opts->in_comp, opts->allow_devices, err);
+		r = tarside_init(&ts, compress ? IMG_COMP_NONE : opts->in_comp, opts->allow_devices,
+				 err);
 		if (r < 0)
 			goto out;
 	}
-	if (compress) {
-		for (int i = 0; i < 2; i++) {
-			zj[i].c = libdeflate_alloc_compressor(opts->level);
-			zj[i].out_cap = libdeflate_gzip_compress_bound(zj[i].c, CHUNK);
-			zj[i].out = malloc(zj[i].out_cap);
-			zj[i].in = inbuf + (size_t)i * CHUNK;
-			if (!zj[i].c || !zj[i].out) {
-				r = ward_err_set(err, -ENOMEM, "out of memory");
+	if (threaded) {
+		int want = compress ? 2 : 1;
+
+		for (int i = 0; i < want; i++) {
+			if (pthread_create(&g.th[i], NULL, ring_main, &g) != 0) {
+				r = ward_err_set(err, -EAGAIN, "cannot start a worker thread");
 				goto out;
 			}
+			g.nth++;
 		}
-	}
-	if (opts->threads > 1 && (compress || check) && worker_start(&w) < 0) {
-		r = ward_err_set(err, -EAGAIN, "cannot start a worker thread");
-		goto out;
 	}
 
 	for (;;) {
-		size_t n;
+		/* fill free slots */
+		while (!eof && seq_read - seq_emit < NSLOTS) {
+			struct slot *sl = &g.slots[seq_read % NSLOTS];
+			size_t n;
 
-		r = read_full(in, inbuf, compress ? 2 * CHUNK : CHUNK, &n, err);
-		if (r < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (done == 0 && !compress && opts->in_comp != img_detect_comp(inbuf, n)) {
-			r = ward_err_set(err, -WARD_E_MALFORMED,
-					 "layer content does not match its media type "
-					 "(compression)");
-			goto out;
-		}
-		if (!compress) {
-			/* the input digest; in compress mode it is the diff_id */
-			r = ward_hash_update(in_h, inbuf, n, err);
+			r = ring_wait_done(&g, sl);
+			if (r < 0)
+				goto worker_failed;
+			r = read_full(in, sl->in, CHUNK, &n, err);
 			if (r < 0)
 				goto out;
-		}
-		done += n;
-		if (compress) {
-			size_t n0 = n < CHUNK ? n : CHUNK, n1 = n - n0;
-
-			/* tar check + diff_id on the raw tar (cheap), then compress */
-			ts.in = inbuf;
-			ts.in_size = n;
-			r = tarside_job(&ts);
-			if (r < 0) {
-				*err = ts.err;
+			if (n == 0) {
+				eof = true;
+				break;
+			}
+			if (done == 0 && !compress && opts->in_comp != img_detect_comp(sl->in, n)) {
+				r = ward_err_set(err, -WARD_E_MALFORMED,
+						 "layer content does not match its media type "
+						 "(compression)");
 				goto out;
 			}
-			zj[0].in_size = n0;
-			zj[1].in_size = n1;
-			if (n1)
-				worker_submit(&w, zjob_run, &zj[1]);
-			r = zjob_run(&zj[0]);
-			if (n1) {
-				int r1 = worker_wait(&w);
-
-				if (r1 < 0)
-					r = r1;
-			}
-			if (r < 0) {
-				r = ward_err_set(err, -WARD_E_CRYPTO, "gzip compression failed");
-				goto out;
-			}
-			r = encside_put(&es, zj[0].out, zj[0].out_size, err);
-			if (r >= 0 && n1)
-				r = encside_put(&es, zj[1].out, zj[1].out_size, err);
-			if (r < 0)
-				goto out;
-		} else {
-			if (check) {
-				ts.in = inbuf;
+			done += n;
+			sl->in_size = n;
+			sl->emitted = false;
+			if (compress) {
+				/* tar check + diff_id on the raw tar: cheap, in order */
+				ts.in = sl->in;
 				ts.in_size = n;
-				worker_submit(&w, tarside_job, &ts);
-			}
-			r = encside_put(&es, inbuf, n, err);
-			if (check) {
-				int r1 = worker_wait(&w);
-
-				if (r1 < 0 && r >= 0) {
+				r = tarside_job(&ts);
+				if (r < 0) {
 					*err = ts.err;
-					r = r1;
+					goto out;
+				}
+			} else {
+				r = ward_hash_update(in_h, sl->in, n, err);
+				if (r < 0)
+					goto out;
+			}
+			if (threaded) {
+				pthread_mutex_lock(&g.mu);
+				sl->state = SLOT_READY;
+				g.queued = seq_read + 1;
+				pthread_cond_broadcast(&g.cv);
+				pthread_mutex_unlock(&g.mu);
+			} else if (compress || check) {
+				sl->result = ring_work(&g, sl, inline_c);
+				sl->state = SLOT_DONE;
+				if (sl->result < 0) {
+					r = sl->result;
+					goto worker_failed;
 				}
 			}
+			seq_read++;
+			if (!compress) {
+				/* encrypt right away; the checker catches up */
+				r = encside_put(&es, sl->in, n, err);
+				if (r < 0)
+					goto out;
+				sl->emitted = true;
+				seq_emit++;
+			}
+			if (opts->progress)
+				opts->progress(opts->progress_ctx, opts->layer_index,
+					       opts->layer_count, done, in_size, false);
+		}
+		if (seq_emit == seq_read)
+			break;
+		/* compress mode: emit the oldest chunk once compressed */
+		{
+			struct slot *sl = &g.slots[seq_emit % NSLOTS];
+
+			r = ring_wait_done(&g, sl);
+			if (r < 0)
+				goto worker_failed;
+			r = encside_put(&es, sl->out, sl->out_size, err);
 			if (r < 0)
 				goto out;
+			sl->emitted = true;
+			seq_emit++;
 		}
-		if (opts->progress)
-			opts->progress(opts->progress_ctx, opts->layer_index, opts->layer_count, done,
-				       in_size, false);
+	}
+	/* the checker must have seen every chunk */
+	for (int i = 0; i < NSLOTS; i++) {
+		r = ring_wait_done(&g, &g.slots[i]);
+		if (r < 0)
+			goto worker_failed;
 	}
 	if (in_size && done != in_size) {
 		r = ward_err_set(err, -WARD_E_MALFORMED, "layer is %llu bytes, expected %llu",
@@ -549,17 +581,25 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 		opts->progress(opts->progress_ctx, opts->layer_index, opts->layer_count, done,
 			       in_size, true);
 	r = 0;
+	goto out;
+worker_failed:
+	if (compress)
+		r = ward_err_set(err, r, "gzip compression failed");
+	else
+		*err = ts.err;
 out:
-	worker_stop(&w);
-	for (int i = 0; i < 2; i++) {
-		if (zj[i].c)
-			libdeflate_free_compressor(zj[i].c);
-		free(zj[i].out);
+	ring_stop(&g);
+	for (int i = 0; i < NSLOTS; i++) {
+		free(g.slots[i].in);
+		free(g.slots[i].out);
 	}
+	pthread_mutex_destroy(&g.mu);
+	pthread_cond_destroy(&g.cv);
+	if (inline_c)
+		libdeflate_free_compressor(inline_c);
 	tarside_free(&ts);
 	encside_free(&es);
 	ward_hash_free(in_h);
-	free(inbuf);
 	return r;
 }
 
