@@ -86,7 +86,9 @@ fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # time_run LABEL CMD...: wall seconds and peak RSS (KB) of one run
 time_run() {
-	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null 2>"$T/err" || { cat "$T/err"; exit 1; }
+	local label=$1; shift
+	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null 2>"$T/err" ||
+		{ echo "$label failed: $(cat "$T/err")" >&2; return 1; }
 	cat "$T/time"
 }
 
@@ -106,10 +108,12 @@ for in in "$IMAGES/debian/nginx-docker-archive.tar" "$BIG"; do
 		rm -rf "$T/w" "$T/s"
 		sync
 		read -r t m < <(time_run ward "$WARD" convert -q --mode ocicrypt --recipient "jwe:$T/k.pub" "$in" -o "$T/w")
+		[ -n "${t:-}" ] || exit 1
 		echo "$t" >>"$T/ward.t"; echo "$m" >>"$T/ward.rss"
 		rm -rf "$T/w"
 		sync
 		read -r t m < <(time_run skopeo skopeo copy -q --encryption-key "jwe:$T/k.pub" "docker-archive:$in" "oci:$T/s:latest")
+		[ -n "${t:-}" ] || exit 1
 		echo "$t" >>"$T/skopeo.t"; echo "$m" >>"$T/skopeo.rss"
 		rm -rf "$T/s"
 	done

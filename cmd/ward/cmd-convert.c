@@ -498,6 +498,11 @@ static int run(int argc, char **argv)
 				goto out;
 			}
 		}
+		if (json_is_false(json_object_get(ref, "ward_init_static")))
+			ward_warn("ward-init '%s' is dynamically linked: the wrapped image runs only "
+				  "where its loader and libraries exist (not in scratch or musl "
+				  "images); build ward-init statically",
+				  co.ward_init);
 		if (!quiet)
 			print_summary(ref);
 	}

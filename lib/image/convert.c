@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image-internal.h"
+#include "ward/cursor.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
 #include "ward/log.h"
@@ -105,9 +106,43 @@ static int tar_put(struct img_out_blob *w, const char *name, char type, unsigned
 	return r;
 }
 
+/* Is the ELF executable in head (its first bytes) dynamically linked, i.e.
+ * does it have a PT_INTERP program header? Such a ward-init needs the
+ * loader and libraries at fixed paths, which scratch or musl images lack.
+ * Returns 1 dynamic, 0 static, -WARD_E_MALFORMED if not a readable ELF64. */
+static int elf_is_dynamic(const uint8_t *head, size_t size)
+{
+	struct ward_cur c = ward_cur_make(head, size), ph;
+	const uint8_t *ident;
+	uint64_t phoff;
+	uint16_t phentsize, phnum;
+
+	if (ward_cur_take(&c, 16, &ident) < 0 || memcmp(ident, "\x7f" "ELF", 4) != 0 ||
+	    ident[4] != 2 /* ELFCLASS64 */ || ident[5] != 1 /* little endian */)
+		return -WARD_E_MALFORMED;
+	c = ward_cur_make(head, size);
+	if (ward_cur_skip(&c, 32) < 0 || ward_cur_u64le(&c, &phoff) < 0 ||
+	    ward_cur_skip(&c, 14) < 0 || ward_cur_u16le(&c, &phentsize) < 0 ||
+	    ward_cur_u16le(&c, &phnum) < 0 || phentsize < 56)
+		return -WARD_E_MALFORMED;
+	ph = ward_cur_make(head, size);
+	if (ward_cur_skip(&ph, phoff) < 0)
+		return -WARD_E_MALFORMED;
+	for (uint16_t i = 0; i < phnum; i++) {
+		struct ward_cur e;
+		uint32_t type;
+
+		if (ward_cur_sub(&ph, phentsize, &e) < 0 || ward_cur_u32le(&e, &type) < 0)
+			return -WARD_E_MALFORMED;
+		if (type == 3 /* PT_INTERP */)
+			return 1;
+	}
+	return 0;
+}
+
 /* Stream a file (ward-init) into the tar, hashing it. */
 static int tar_put_file(struct img_out_blob *w, const char *name, const char *path,
-			int64_t mtime, char ret_digest[72], struct ward_err *err)
+			int64_t mtime, char ret_digest[72], bool *ret_static, struct ward_err *err)
 {
 	WARD_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
 	WARD_CLEANUP(ward_hash_freep) struct ward_hash *h = NULL;
@@ -143,6 +178,16 @@ static int tar_put_file(struct img_out_blob *w, const char *name, const char *pa
 			continue;
 		if (n <= 0)
 			return ward_err_errno(err, n < 0 ? -errno : -EIO, "read '%.200s'", path);
+		if (left == (uint64_t)st.st_size) {
+			int dyn = elf_is_dynamic(buf, (size_t)n);
+
+			if (dyn < 0)
+				return ward_err_set(err, -WARD_E_MALFORMED,
+						    "ward-init '%.200s' is not an x86-64/ELF64 "
+						    "executable",
+						    path);
+			*ret_static = dyn == 0;
+		}
 		r = ward_hash_update(h, buf, (size_t)n, err);
 		if (r >= 0)
 			r = img_out_blob_write(w, buf, (size_t)n, err);
@@ -446,8 +491,8 @@ static int wrapped_image_config(struct img_image *im, const char *ward_layer_dig
 static int build_reference(const struct ward_image_convert_opts *opts, struct img_image *im,
 			   struct conv_layer *cl, const char *manifest_digest,
 			   const char *config_digest, const char *ward_layer_digest,
-			   const char *ward_init_digest, const char *sig_b64, const char *sig_alg,
-			   json_t **ret, struct ward_err *err)
+			   const char *ward_init_digest, bool ward_init_static, const char *sig_b64,
+			   const char *sig_alg, json_t **ret, struct ward_err *err)
 {
 	WARD_AUTOJSON_IMG json_t *j = NULL;
 	json_t *layers, *m;
@@ -465,6 +510,11 @@ static int build_reference(const struct ward_image_convert_opts *opts, struct im
 	if (!j)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	if (ward_layer_digest && (r = json_set(j, "ward_layer_digest", json_string(ward_layer_digest), err)) < 0)
+		return r;
+	/* a dynamically linked ward-init only runs where its loader and
+	 * libraries exist (not in scratch, distroless-static or musl images) */
+	if (ward_init_digest &&
+	    (r = json_set(j, "ward_init_static", json_boolean(ward_init_static), err)) < 0)
 		return r;
 	r = json_set(j, "source", json_pack("{s:s, s:s}", "manifest_digest",
 					    im->manifest_digest[0] ? im->manifest_digest : "",
@@ -506,6 +556,7 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 	struct conv_layer *cl = NULL;
 	const char *sig_alg = NULL;
 	char cfg_digest[72], man_digest[72], ward_layer_digest[72] = "", init_digest[72] = "";
+	bool init_static = false;
 	const char *out_layer_digests[WARD_IMAGE_MAX_LAYERS];
 	size_t out_layer_count = 0;
 	const char *cfg_mt;
@@ -589,7 +640,8 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 		img_out_blob_nohash(w);
 		r = tar_put(w, ".ward/", '5', WARD_DIR_MODE, NULL, 0, mtime, err);
 		if (r >= 0)
-			r = tar_put_file(w, ".ward/init", opts->ward_init, mtime, init_digest, err);
+			r = tar_put_file(w, ".ward/init", opts->ward_init, mtime, init_digest,
+					 &init_static, err);
 		if (r >= 0)
 			r = tar_put(w, ".ward/image-config.json", '0', 0644, im->config_raw,
 				    im->config_size, mtime, err);
@@ -683,7 +735,8 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 	}
 	r = build_reference(opts, im, cl, man_digest, cfg_digest,
 			    ward_layer_digest[0] ? ward_layer_digest : NULL,
-			    init_digest[0] ? init_digest : NULL, sig_b64, sig_alg, &ref, err);
+			    init_digest[0] ? init_digest : NULL, init_static, sig_b64, sig_alg, &ref,
+			    err);
 	if (r < 0)
 		goto out;
 	if (opts->export_keys) {

@@ -236,6 +236,11 @@ static void round_trip(bool *ward_test_failed_, enum ward_image_mode mode)
 	CHECK_OK(convert(plain, conv, mode, WARD_IMAGE_FORMAT_OCI_DIR, kf, &ref, &err), &err);
 	CHECK(json_is_object(ref));
 	CHECK_INT(json_array_size(json_object_get(ref, "layers")), ==, 2);
+	/* the test binary standing in for ward-init is dynamically linked */
+	if (mode == WARD_IMAGE_MODE_WRAPPED)
+		CHECK(json_is_false(json_object_get(ref, "ward_init_static")));
+	else
+		CHECK(json_object_get(ref, "ward_init_static") == NULL);
 	json_decref(ref);
 	o.input = conv;
 	o.output = dec;
@@ -330,6 +335,14 @@ WARD_TEST(failures_leave_nothing)
 	o.input = plain;
 	o.export_keys = NULL;
 	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
+	/* wrapped mode with something that is not an executable as ward-init */
+	o.export_keys = kf;
+	o.mode = WARD_IMAGE_MODE_WRAPPED;
+	o.ward_init = "/etc/passwd";
+	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_MALFORMED);
+	CHECK_MSG(&err, "not an x86-64/ELF64");
+	CHECK_INT(count_entries(t), ==, 0);
+	o.mode = WARD_IMAGE_MODE_OCICRYPT;
 	/* existing output */
 	CHECK_INT(mkdir(out, 0700), ==, 0);
 	o.export_keys = kf;
