@@ -1,50 +1,57 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Output: an OCI image layout built in a private temporary directory next
- * to the destination. Blobs are written to temporary files while their
- * digest is computed and renamed to blobs/sha256/<hex> when complete. On
- * commit the directory is renamed into place (or, for the archive formats,
- * written as a tar to a temporary file that is renamed into place). Until
- * then, freeing the writer removes everything. */
+/* Output of an OCI image, written next to the destination under a
+ * temporary name and renamed into place only on commit; until then,
+ * freeing the writer removes everything.
+ *
+ * Layout directory: blobs go to temporary files in blobs/sha256, hashed
+ * while written, and are renamed to their digest when complete.
+ * Archives (oci-archive, docker-archive): blobs are streamed straight into
+ * the tar file. Each member starts with a placeholder header that is
+ * filled in (name = digest, size) once the blob is complete, so no layer
+ * is ever copied; index.json, oci-layout (and manifest.json) come last. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "image-internal.h"
 #include "ward/file.h"
 
-static void closedirp_img(DIR **d)
-{
-	if (*d)
-		(void)closedir(*d);
-}
-
 struct img_out {
-	char *final;  /* owned: destination path */
-	char *tmpdir; /* owned: "<final>.ward-tmp-XXXXXX" */
+	char *final;   /* owned: destination path */
+	char *tmpdir;  /* owned: layout being written, or NULL */
 	char *tmpfile; /* owned: archive being written, or NULL */
 	enum ward_image_format format;
 	int dirfd;  /* tmpdir */
 	int blobfd; /* tmpdir/blobs/sha256 */
+	int arfd;   /* tmpfile */
+	uint64_t ar_size;
+	bool blob_open; /* archives: one blob at a time */
+	bool broken;    /* archives: a blob was abandoned mid-way */
 	bool committed;
 	unsigned seq;
 };
 
 struct img_out_blob {
 	struct img_out *o; /* borrowed */
-	int fd;
+	int fd;            /* layout: own temp file; archive: borrowed o->arfd */
 	char tmpname[64];
+	uint64_t hdr_off; /* archives: offset of the member header */
 	struct ward_hash *h; /* owned */
 	uint64_t size;
 	bool patched; /* pwrite used: rehash at commit */
 	bool hashing; /* hash while writing (else: known digest or rehash) */
 	bool known;   /* digest given by img_out_blob_set_digest */
+	bool done;
 	char known_digest[72];
 };
+
+static bool is_archive(const struct img_out *o)
+{
+	return o->format != WARD_IMAGE_FORMAT_OCI_DIR;
+}
 
 struct img_out *img_out_free(struct img_out *o)
 {
@@ -54,7 +61,9 @@ struct img_out *img_out_free(struct img_out *o)
 		(void)close(o->blobfd);
 	if (o->dirfd >= 0)
 		(void)close(o->dirfd);
-	if (o->tmpdir && !(o->committed && o->format == WARD_IMAGE_FORMAT_OCI_DIR))
+	if (o->arfd >= 0)
+		(void)close(o->arfd);
+	if (o->tmpdir && !o->committed)
 		(void)ward_rm_rf(o->tmpdir, NULL);
 	if (o->tmpfile && !o->committed)
 		(void)unlink(o->tmpfile);
@@ -63,6 +72,42 @@ struct img_out *img_out_free(struct img_out *o)
 	free(o->tmpfile);
 	free(o);
 	return NULL;
+}
+
+static int ar_write(struct img_out *o, const void *data, size_t size, struct ward_err *err)
+{
+	int r = ward_fd_write_all(o->arfd, data, size, err);
+
+	if (r < 0)
+		return ward_err_prefix(err, "write '%.200s'", o->tmpfile);
+	o->ar_size += size;
+	return 0;
+}
+
+static int ar_pad(struct img_out *o, struct ward_err *err)
+{
+	static const uint8_t zeros[512];
+
+	if (o->ar_size % 512 == 0)
+		return 0;
+	return ar_write(o, zeros, 512 - (size_t)(o->ar_size % 512), err);
+}
+
+/* A whole small member (directory when data is NULL and type '5'). */
+static int ar_member(struct img_out *o, const char *name, char type, const void *data,
+		     size_t size, struct ward_err *err)
+{
+	uint8_t hdr[512];
+	int r;
+
+	r = img_tar_header(hdr, name, type, type == '5' ? 0755 : 0644, size, 0, err);
+	if (r >= 0)
+		r = ar_write(o, hdr, sizeof(hdr), err);
+	if (r >= 0 && size)
+		r = ar_write(o, data, size, err);
+	if (r >= 0)
+		r = ar_pad(o, err);
+	return r;
 }
 
 int img_out_open(const char *path, enum ward_image_format format, struct img_out **ret,
@@ -74,12 +119,35 @@ int img_out_open(const char *path, enum ward_image_format format, struct img_out
 
 	if (!o)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	o->dirfd = o->blobfd = -1;
+	o->dirfd = o->blobfd = o->arfd = -1;
 	o->format = format;
 	if (lstat(path, &st) == 0)
 		return ward_err_set(err, -EEXIST, "output '%.200s' already exists", path);
 	o->final = strdup(path);
-	if (!o->final || asprintf(&o->tmpdir, "%s.ward-tmp-XXXXXX", path) < 0) {
+	if (!o->final)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	if (is_archive(o)) {
+		if (asprintf(&o->tmpfile, "%s.ward-tmp-XXXXXX", path) < 0) {
+			o->tmpfile = NULL;
+			return ward_err_set(err, -ENOMEM, "out of memory");
+		}
+		o->arfd = mkostemp(o->tmpfile, O_CLOEXEC);
+		if (o->arfd < 0) {
+			r = ward_err_errno(err, -errno, "create '%.200s'", o->tmpfile);
+			free(o->tmpfile);
+			o->tmpfile = NULL;
+			return r;
+		}
+		(void)fchmod(o->arfd, 0644);
+		r = ar_member(o, "blobs/", '5', NULL, 0, err);
+		if (r >= 0)
+			r = ar_member(o, "blobs/sha256/", '5', NULL, 0, err);
+		if (r < 0)
+			return r;
+		*ret = WARD_TAKE_PTR(o);
+		return 0;
+	}
+	if (asprintf(&o->tmpdir, "%s.ward-tmp-XXXXXX", path) < 0) {
 		o->tmpdir = NULL;
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	}
@@ -106,7 +174,12 @@ struct img_out_blob *img_out_blob_free(struct img_out_blob *b)
 {
 	if (!b)
 		return NULL;
-	if (b->fd >= 0) {
+	if (is_archive(b->o)) {
+		if (!b->done) {
+			b->o->broken = true; /* its bytes sit in the archive */
+			b->o->blob_open = false;
+		}
+	} else if (b->fd >= 0) {
 		(void)close(b->fd);
 		(void)unlinkat(b->o->blobfd, b->tmpname, 0);
 	}
@@ -117,21 +190,35 @@ struct img_out_blob *img_out_blob_free(struct img_out_blob *b)
 
 int img_out_blob_begin(struct img_out *o, struct img_out_blob **ret, struct ward_err *err)
 {
-	WARD_CLEANUP(img_out_blob_freep) struct img_out_blob *b = calloc(1, sizeof(*b));
+	WARD_CLEANUP(img_out_blob_freep) struct img_out_blob *b = NULL;
 	int r;
 
+	if (is_archive(o) && (o->blob_open || o->broken))
+		return ward_err_set(err, -WARD_E_STATE, "archive output: one blob at a time");
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	b->o = o;
 	b->fd = -1;
 	b->hashing = true;
-	snprintf(b->tmpname, sizeof(b->tmpname), ".tmp-%u", o->seq++);
 	r = ward_hash_new(WARD_HASH_SHA256, &b->h, err);
 	if (r < 0)
 		return r;
-	b->fd = openat(o->blobfd, b->tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (b->fd < 0)
-		return ward_err_errno(err, -errno, "create blob in '%.200s'", o->tmpdir);
+	if (is_archive(o)) {
+		static const uint8_t placeholder[512];
+
+		b->hdr_off = o->ar_size;
+		r = ar_write(o, placeholder, sizeof(placeholder), err);
+		if (r < 0)
+			return r;
+		b->fd = o->arfd;
+		o->blob_open = true;
+	} else {
+		snprintf(b->tmpname, sizeof(b->tmpname), ".tmp-%u", o->seq++);
+		b->fd = openat(o->blobfd, b->tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (b->fd < 0)
+			return ward_err_errno(err, -errno, "create blob in '%.200s'", o->tmpdir);
+	}
 	*ret = WARD_TAKE_PTR(b);
 	return 0;
 }
@@ -146,11 +233,20 @@ int img_out_blob_write(struct img_out_blob *b, const void *data, size_t size,
 		if (r < 0)
 			return r;
 	}
-	r = ward_fd_write_all(b->fd, data, size, err);
+	if (is_archive(b->o))
+		r = ar_write(b->o, data, size, err);
+	else
+		r = ward_fd_write_all(b->fd, data, size, err);
 	if (r < 0)
 		return ward_err_prefix(err, "write output blob");
 	b->size += size;
 	return 0;
+}
+
+/* Offset in the file where the blob's data starts. */
+static uint64_t data_start(const struct img_out_blob *b)
+{
+	return is_archive(b->o) ? b->hdr_off + 512 : 0;
 }
 
 int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, uint64_t off,
@@ -160,7 +256,7 @@ int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, u
 
 	if (off > b->size || size > b->size - off)
 		return ward_err_set(err, -WARD_E_STATE, "blob patch outside written range");
-	n = pwrite(b->fd, data, size, (off_t)off);
+	n = pwrite(b->fd, data, size, (off_t)(data_start(b) + off));
 	if (n < 0 || (size_t)n != size)
 		return ward_err_errno(err, n < 0 ? -errno : -EIO, "write output blob");
 	b->patched = true;
@@ -192,41 +288,63 @@ int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *r
 
 	if (b->known && !b->patched) {
 		memcpy(digest, b->known_digest, sizeof(digest));
-		goto rename;
-	}
-	if (b->patched || !b->hashing) {
-		/* re-read the finished file to hash it */
-		WARD_AUTOFREE uint8_t *buf = malloc(IMG_BUF_SIZE);
-		uint64_t off = 0;
+	} else {
+		if (b->patched || !b->hashing) {
+			/* re-read the finished blob to hash it */
+			WARD_AUTOFREE uint8_t *buf = malloc(IMG_BUF_SIZE);
+			uint64_t off = 0, start = data_start(b);
 
-		if (!buf)
-			return ward_err_set(err, -ENOMEM, "out of memory");
-		r = ward_hash_reset(b->h, err);
-		if (r < 0)
-			return r;
-		while (off < b->size) {
-			ssize_t n = pread(b->fd, buf, IMG_BUF_SIZE, (off_t)off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return ward_err_errno(err, n < 0 ? -errno : -EIO, "re-read blob");
-			r = ward_hash_update(b->h, buf, (size_t)n, err);
+			if (!buf)
+				return ward_err_set(err, -ENOMEM, "out of memory");
+			r = ward_hash_reset(b->h, err);
 			if (r < 0)
 				return r;
-			off += (uint64_t)n;
+			while (off < b->size) {
+				size_t want = b->size - off < IMG_BUF_SIZE ? (size_t)(b->size - off)
+									    : IMG_BUF_SIZE;
+				ssize_t n = pread(b->fd, buf, want, (off_t)(start + off));
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					return ward_err_errno(err, n < 0 ? -errno : -EIO,
+							      "re-read blob");
+				r = ward_hash_update(b->h, buf, (size_t)n, err);
+				if (r < 0)
+					return r;
+				off += (uint64_t)n;
+			}
 		}
+		r = ward_hash_final(b->h, d, err);
+		if (r < 0)
+			return r;
+		img_digest_str(d, digest);
 	}
-	r = ward_hash_final(b->h, d, err);
-	if (r < 0)
-		return r;
-	img_digest_str(d, digest);
-rename:
-	/* the same content twice (identical layers) is fine: rename replaces it */
-	if (renameat(b->o->blobfd, b->tmpname, b->o->blobfd, digest + 7) < 0)
-		return ward_err_errno(err, -errno, "rename blob");
-	(void)close(b->fd);
-	b->fd = -1;
+	if (is_archive(b->o)) {
+		uint8_t hdr[512];
+		char name[96];
+		ssize_t n;
+
+		img_blob_name(digest, name);
+		r = img_tar_header(hdr, name, '0', 0644, b->size, 0, err);
+		if (r < 0)
+			return r;
+		n = pwrite(b->fd, hdr, sizeof(hdr), (off_t)b->hdr_off);
+		if (n != (ssize_t)sizeof(hdr))
+			return ward_err_errno(err, n < 0 ? -errno : -EIO, "write archive header");
+		r = ar_pad(b->o, err);
+		if (r < 0)
+			return r;
+	} else {
+		/* the same content twice (identical layers) is fine: rename replaces it */
+		if (renameat(b->o->blobfd, b->tmpname, b->o->blobfd, digest + 7) < 0)
+			return ward_err_errno(err, -errno, "rename blob");
+		(void)close(b->fd);
+		b->fd = -1;
+	}
+	b->done = true;
+	if (is_archive(b->o))
+		b->o->blob_open = false;
 	memcpy(ret_digest, digest, 72);
 	if (ret_size)
 		*ret_size = b->size;
@@ -286,87 +404,14 @@ int img_tar_header(uint8_t hdr[512], const char *name, char type, unsigned mode,
 	return 0;
 }
 
-/* Append one member (a file under dirfd) to the archive fd. */
-static int tar_add_file(int out, int dirfd, const char *name, struct ward_err *err)
+/* Write a metadata file into the layout dir or append it to the archive. */
+static int put_file(struct img_out *o, const char *name, const char *text, struct ward_err *err)
 {
-	WARD_AUTOCLOSE int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	WARD_AUTOFREE uint8_t *buf = NULL;
-	uint8_t hdr[512];
-	struct stat st;
-	uint64_t left;
-	int r;
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return ward_err_errno(err, -errno, "open '%s'", name);
-	r = img_tar_header(hdr, name, '0', 0644, (uint64_t)st.st_size, 0, err);
-	if (r < 0)
-		return r;
-	r = ward_fd_write_all(out, hdr, sizeof(hdr), err);
-	if (r < 0)
-		return r;
-	buf = malloc(IMG_BUF_SIZE);
-	if (!buf)
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	left = (uint64_t)st.st_size;
-	while (left) {
-		ssize_t n = read(fd, buf, IMG_BUF_SIZE);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (uint64_t)n > left)
-			return ward_err_errno(err, n < 0 ? -errno : -EIO, "read '%s'", name);
-		r = ward_fd_write_all(out, buf, (size_t)n, err);
-		if (r < 0)
-			return r;
-		left -= (uint64_t)n;
-	}
-	if (st.st_size % 512) {
-		static const uint8_t zeros[512];
-
-		r = ward_fd_write_all(out, zeros, 512 - (size_t)(st.st_size % 512), err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int tar_add_dir(int out, const char *name, struct ward_err *err)
-{
-	uint8_t hdr[512];
-	int r = img_tar_header(hdr, name, '5', 0755, 0, 0, err);
+	int r = is_archive(o) ? ar_member(o, name, '0', text, strlen(text), err)
+			      : write_file_at(o->dirfd, name, text, strlen(text), err);
 
 	if (r < 0)
-		return r;
-	return ward_fd_write_all(out, hdr, sizeof(hdr), err);
-}
-
-/* Write the layout as a tar archive: fixed order, deterministic headers. */
-static int write_archive(struct img_out *o, const char *const *names, size_t count,
-			 struct ward_err *err)
-{
-	WARD_AUTOCLOSE int fd = -1;
-	static const uint8_t zeros[1024];
-	int r;
-
-	if (asprintf(&o->tmpfile, "%s.ward-tmp-XXXXXX", o->final) < 0) {
-		o->tmpfile = NULL;
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	}
-	fd = mkostemp(o->tmpfile, O_CLOEXEC);
-	if (fd < 0)
-		return ward_err_errno(err, -errno, "create '%.200s'", o->tmpfile);
-	(void)fchmod(fd, 0644);
-	r = tar_add_dir(fd, "blobs/", err);
-	if (r >= 0)
-		r = tar_add_dir(fd, "blobs/sha256/", err);
-	for (size_t i = 0; r >= 0 && i < count; i++)
-		r = tar_add_file(fd, o->dirfd, names[i], err);
-	if (r >= 0)
-		r = ward_fd_write_all(fd, zeros, sizeof(zeros), err);
-	if (r < 0)
-		return ward_err_prefix(err, "write archive '%.200s'", o->final);
-	if (fsync(fd) < 0)
-		return ward_err_errno(err, -errno, "fsync '%.200s'", o->tmpfile);
+		return ward_err_prefix(err, "output '%.200s'", o->final);
 	return 0;
 }
 
@@ -377,11 +422,10 @@ int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *r
 	WARD_AUTOJSON_IMG json_t *index = NULL, *desc = NULL, *dman = NULL;
 	WARD_AUTOFREE char *index_s = NULL, *dman_s = NULL;
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	const char *names[WARD_IMAGE_MAX_LAYERS + 8];
-	char name_buf[WARD_IMAGE_MAX_LAYERS + 4][96];
-	size_t n = 0;
 	int r;
 
+	if (o->broken || o->blob_open)
+		return ward_err_set(err, -WARD_E_STATE, "output has an unfinished blob");
 	desc = json_deep_copy(manifest_desc);
 	if (!desc)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -403,11 +447,11 @@ int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *r
 	index_s = json_dumps(index, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!index_s)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	r = write_file_at(o->dirfd, "oci-layout", layout, sizeof(layout) - 1, err);
+	r = put_file(o, "oci-layout", layout, err);
 	if (r >= 0)
-		r = write_file_at(o->dirfd, "index.json", index_s, strlen(index_s), err);
+		r = put_file(o, "index.json", index_s, err);
 	if (r < 0)
-		return ward_err_prefix(err, "output '%.200s'", o->final);
+		return r;
 
 	if (o->format == WARD_IMAGE_FORMAT_DOCKER_ARCHIVE) {
 		/* docker save (OCI layout inside): manifest.json names the blobs */
@@ -439,12 +483,12 @@ int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *r
 		dman_s = json_dumps(dman, JSON_COMPACT);
 		if (!dman_s)
 			return ward_err_set(err, -ENOMEM, "out of memory");
-		r = write_file_at(o->dirfd, "manifest.json", dman_s, strlen(dman_s), err);
+		r = put_file(o, "manifest.json", dman_s, err);
 		if (r < 0)
 			return r;
 	}
 
-	if (o->format == WARD_IMAGE_FORMAT_OCI_DIR) {
+	if (!is_archive(o)) {
 		if (fsync(o->dirfd) < 0)
 			return ward_err_errno(err, -errno, "fsync '%.200s'", o->tmpdir);
 		if (rename(o->tmpdir, o->final) < 0)
@@ -452,38 +496,15 @@ int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *r
 		o->committed = true;
 		return 0;
 	}
-
-	/* archives: blobs in a fixed order (config, layers, manifest...) */
 	{
-		WARD_CLEANUP(closedirp_img) DIR *d = NULL;
-		struct dirent *de;
-		int dfd = openat(o->blobfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		static const uint8_t zeros[1024];
 
-		if (dfd < 0 || !(d = fdopendir(dfd))) {
-			if (dfd >= 0)
-				(void)close(dfd);
-			return ward_err_errno(err, -errno, "list blobs");
-		}
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (n >= WARD_IMAGE_MAX_LAYERS + 4)
-				return ward_err_set(err, -WARD_E_TOO_BIG, "too many blobs");
-			snprintf(name_buf[n], sizeof(name_buf[n]), "blobs/sha256/%.64s", de->d_name);
-			n++;
-		}
-		qsort(name_buf, n, sizeof(name_buf[0]),
-		      (int (*)(const void *, const void *))strcmp);
-		for (size_t i = 0; i < n; i++)
-			names[i] = name_buf[i];
+		r = ar_write(o, zeros, sizeof(zeros), err);
+		if (r < 0)
+			return r;
 	}
-	names[n++] = "oci-layout";
-	names[n++] = "index.json";
-	if (dman_s)
-		names[n++] = "manifest.json";
-	r = write_archive(o, names, n, err);
-	if (r < 0)
-		return r;
+	if (fsync(o->arfd) < 0)
+		return ward_err_errno(err, -errno, "fsync '%.200s'", o->tmpfile);
 	if (rename(o->tmpfile, o->final) < 0)
 		return ward_err_errno(err, -errno, "rename to '%.200s'", o->final);
 	o->committed = true;

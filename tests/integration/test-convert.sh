@@ -330,6 +330,14 @@ wrongtype config.Cmd must be an array
 dupkey duplicate
 dockerlink.tar leaves the archive
 LIST
+	# archive outputs are streamed: a failure in a later layer leaves nothing either
+	for f in oci-archive docker-archive; do
+		"$WARD" convert -q --mode ocicrypt --format $f --recipient "jwe:$T/rsa.pub" "$T/truncgz" \
+			-o "$T/out-arch" 2>"$T/err"
+		[ $? = 1 ] || bad "truncgz to $f: expected exit 1"
+		grep -q truncated "$T/err" || bad "truncgz to $f: $(cat "$T/err")"
+		no_leftovers "$T"
+	done
 	;;
 cli)
 	mkkeys
