@@ -339,6 +339,44 @@ LIST
 		no_leftovers "$T"
 	done
 	;;
+zstd)
+	mkkeys
+	# an OCI layout with a zstd layer (tiny's tar, recompressed with zstd)
+	python3 - "$T" "$IMAGES/tiny/oci" <<'PY' || die "building the zstd image"
+import gzip, hashlib, json, os, subprocess, sys
+T, src = sys.argv[1], sys.argv[2]
+idx = json.load(open(src + "/index.json"))
+man = json.load(open(src + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+tar = gzip.decompress(open(src + "/blobs/sha256/" + man["layers"][0]["digest"][7:], "rb").read())
+z = subprocess.run(["zstd", "-q", "-c", "-3"], input=tar, stdout=subprocess.PIPE, check=True).stdout
+d = T + "/zimg"; os.makedirs(d + "/blobs/sha256")
+def put(b):
+    h = hashlib.sha256(b).hexdigest(); open(d + "/blobs/sha256/" + h, "wb").write(b); return "sha256:" + h
+cfg = open(src + "/blobs/sha256/" + man["config"]["digest"][7:], "rb").read()
+m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg), "size": len(cfg)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+zstd", "digest": put(z), "size": len(z)}]}).encode()
+open(d + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": put(m), "size": len(m), "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(d + "/index.json", "w"))
+PY
+	for m in ocicrypt wrapped; do
+		rm -rf "$T/c" "$T/d"
+		"$WARD" convert -q --mode $m --recipient "jwe:$T/ec.pub" "$T/zimg" -o "$T/c" || { bad "convert zstd ($m)"; continue; }
+		if [ $m = ocicrypt ]; then
+			jq -e '.layers[0].mediaType == "application/vnd.oci.image.layer.v1.tar+zstd+encrypted"' \
+				"$T/c/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$T/c/index.json")" >/dev/null ||
+				bad "zstd layer media type"
+		fi
+		"$WARD" convert -q --decrypt --key "$T/ec.pem" "$T/c" -o "$T/d" || { bad "decrypt zstd ($m)"; continue; }
+		[ "$(layer_digests "$T/d" latest)" = "$(layer_digests "$T/zimg" latest)" ] || bad "zstd ($m): layer differs"
+	done
+	# a truncated zstd layer is refused
+	zb=$(ls -S "$T/zimg/blobs/sha256" | head -1)
+	head -c 1000 "$T/zimg/blobs/sha256/$zb" >"$T/short" && cp "$T/short" "$T/zimg/blobs/sha256/$zb"
+	"$WARD" convert -q --mode ocicrypt --recipient "jwe:$T/ec.pub" "$T/zimg" -o "$T/c2" 2>"$T/err" && bad "truncated zstd accepted"
+	[ ! -e "$T/c2" ] || bad "output left after a truncated zstd layer"
+	;;
 cli)
 	mkkeys
 	# silent on a pipe (no progress), summary on stdout
