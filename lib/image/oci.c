@@ -189,6 +189,29 @@ static bool platform_matches(const struct ward_oci_desc *d, const char *platform
 	return true;
 }
 
+/* Does a ref annotation match the requested tag? "name:tag" also matches
+ * a bare ref.name "tag" (OCI layouts store only the tag), and a bare name
+ * means name:latest (Docker writes io.containerd.image.name in full). */
+static bool ref_matches(const json_t *name, const char *tag)
+{
+	const char *n, *colon, *slash;
+	size_t nl, tl;
+
+	if (!json_is_string(name))
+		return false;
+	n = json_string_value(name);
+	if (strcmp(n, tag) == 0)
+		return true;
+	colon = strrchr(tag, ':');
+	slash = strrchr(tag, '/');
+	if (colon && (!slash || colon > slash) && strcmp(n, colon + 1) == 0 && !strchr(n, '/'))
+		return true;
+	nl = strlen(n);
+	tl = strlen(tag);
+	return (!colon || (slash && colon < slash)) && nl == tl + 7 && strncmp(n, tag, tl) == 0 &&
+	       strcmp(n + tl, ":latest") == 0;
+}
+
 static bool is_manifest_type(const char *mt)
 {
 	return strcmp(mt, WARD_MT_OCI_MANIFEST) == 0 || strcmp(mt, WARD_MT_DOCKER_MANIFEST) == 0;
@@ -234,7 +257,11 @@ int ward_oci_index_select(const void *buf, size_t size, const char *tag, const c
 			continue;
 		n_manifests++;
 		name = d.annotations ? json_object_get(d.annotations, WARD_ANNOT_REF_NAME) : NULL;
-		if (tag && name && strcmp(json_string_value(name), tag) == 0) {
+		if (tag && (ref_matches(name, tag) ||
+			    ref_matches(d.annotations ? json_object_get(d.annotations,
+									"io.containerd.image.name")
+						      : NULL,
+					tag))) {
 			found = d;
 			n_found++;
 		}

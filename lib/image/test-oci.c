@@ -123,6 +123,11 @@ WARD_TEST(index_select)
 		 &err);
 	CHECK_STR(d.digest, DC);
 	json_decref(j);
+	CHECK_OK(ward_oci_index_select(multi_index, strlen(multi_index), "localhost/app:v2", NULL, &j,
+				       &d, &err),
+		 &err);
+	CHECK_STR(d.digest, DC); /* full reference, layout stores the tag only */
+	json_decref(j);
 	CHECK_ERR(ward_oci_index_select(multi_index, strlen(multi_index), "v3", NULL, &j, &d, &err),
 		  -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err, "no tag 'v3'");
