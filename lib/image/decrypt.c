@@ -375,6 +375,21 @@ static int decrypt_wrapped(const struct ward_image_decrypt_opts *opts, struct im
 						    ".ward/config.json: layers[%zu].%s must be a "
 						    "string",
 						    i, keys[k]);
+		{
+			const char *mt = json_string_value(json_object_get(l, "media_type"));
+
+			if (strcmp(mt, WARD_MT_OCI_LAYER_GZIP) && strcmp(mt, WARD_MT_OCI_LAYER_ZSTD) &&
+			    strcmp(mt, WARD_MT_OCI_LAYER_TAR) && strcmp(mt, WARD_MT_DOCKER_LAYER_GZIP))
+				return ward_err_set(err, -WARD_E_UNSUPPORTED,
+						    ".ward/config.json: layers[%zu].media_type '%.100s' "
+						    "is not a layer type",
+						    i, mt);
+			if (!ward_oci_digest_valid(json_string_value(json_object_get(l, "plain_digest"))) ||
+			    !ward_oci_digest_valid(
+				    json_string_value(json_object_get(l, "encrypted_digest"))))
+				return ward_err_set(err, -WARD_E_MALFORMED,
+						    ".ward/config.json: layers[%zu]: bad digest", i);
+		}
 		if (json_object_get(l, "keys_jwe") && !json_is_string(json_object_get(l, "keys_jwe")))
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    ".ward/config.json: layers[%zu].keys_jwe must be a string",
