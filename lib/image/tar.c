@@ -33,14 +33,14 @@ int ward_tar_path_check(const char *path, size_t size, struct ward_err *err)
 	size_t start, n;
 
 	if (size > WARD_PATH_MAX)
-		return ward_err_set(err, -WARD_E_MALFORMED, "tar entry path longer than %u bytes",
+		return ward_err_set(err, -WARD_E_MALFORMED, "path longer than %u bytes",
 				    WARD_PATH_MAX);
 	if (memchr(path, '\0', size))
-		return ward_err_set(err, -WARD_E_MALFORMED, "tar entry path contains NUL");
+		return ward_err_set(err, -WARD_E_MALFORMED, "path contains NUL");
 	if (size == 0)
-		return ward_err_set(err, -WARD_E_MALFORMED, "tar entry with an empty path");
+		return ward_err_set(err, -WARD_E_MALFORMED, "empty path");
 	if (path[0] == '/')
-		return ward_err_set(err, -WARD_E_MALFORMED, "tar entry '%.*s' has an absolute path",
+		return ward_err_set(err, -WARD_E_MALFORMED, "'%.*s' is an absolute path",
 				    (int)(size > 200 ? 200 : size), path);
 	n = tar_path_core(path, size, &start);
 	/* the root itself: "." or "./" */
@@ -50,8 +50,7 @@ int ward_tar_path_check(const char *path, size_t size, struct ward_err *err)
 	buf[n] = '\0';
 	if (!ward_path_is_safe_relative(buf))
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "tar entry '%.200s' escapes the root (\"..\", \".\" or empty "
-				    "component)",
+				    "'%.200s' escapes the root (\"..\", \".\" or empty component)",
 				    buf);
 	return 0;
 }
