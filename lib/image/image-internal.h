@@ -27,12 +27,16 @@ static inline void img_json_decrefp(json_t **j)
 /* ---- sources: an OCI layout dir, or a tar archive read with libarchive -- */
 
 struct img_src;
+/* Open an image directory or archive (an archive is scanned once to list
+ * its members, every name checked). *ret is owned by the caller. */
 int img_src_open(const char *path, struct img_src **ret, struct ward_err *err);
+/* Free a source; accepts NULL, returns NULL. */
 struct img_src *img_src_free(struct img_src *s);
 static inline void img_src_freep(struct img_src **s)
 {
 	img_src_free(*s);
 }
+/* Is there a member called name (no links followed)? */
 bool img_src_exists(struct img_src *s, const char *name);
 /* Read a whole member of at most max bytes (NUL appended). */
 int img_src_read(struct img_src *s, const char *name, size_t max, uint8_t **ret,
@@ -40,6 +44,8 @@ int img_src_read(struct img_src *s, const char *name, size_t max, uint8_t **ret,
 
 /* A blob being streamed out of a source. */
 struct img_blob;
+/* Open member name for streaming (archive links are resolved inside the
+ * archive only); *ret_size (optional) gets its size. */
 int img_blob_open(struct img_src *s, const char *name, struct img_blob **ret,
 		  uint64_t *ret_size, struct ward_err *err);
 /* Read up to size bytes; *ret_got == 0 means end of blob. */
@@ -48,6 +54,7 @@ int img_blob_read(struct img_blob *b, void *buf, size_t size, size_t *ret_got,
 /* A blob reading the current entry of an archive owned by someone else. */
 int img_blob_borrow_archive(void *archive, uint64_t size, const char *name,
 			    struct img_blob **ret, struct ward_err *err);
+/* Free a blob reader; accepts NULL, returns NULL. */
 struct img_blob *img_blob_free(struct img_blob *b);
 static inline void img_blob_freep(struct img_blob **b)
 {
@@ -90,8 +97,11 @@ struct img_image {
 	size_t layer_count;
 };
 
+/* Detect the input format, select the image (tag, platform) and load its
+ * manifest and config, checked against their digests. */
 int img_image_load(const char *path, const char *tag, const char *platform,
 		   struct img_image **ret, struct ward_err *err);
+/* Free an image; accepts NULL, returns NULL. */
 struct img_image *img_image_free(struct img_image *im);
 static inline void img_image_freep(struct img_image **im)
 {
@@ -104,6 +114,7 @@ void img_blob_name(const char *digest, char out[96]);
 
 struct img_out;
 struct img_out_blob;
+/* Start writing an image to path (which must not exist) in format. */
 int img_out_open(const char *path, enum ward_image_format format, struct img_out **ret,
 		 struct ward_err *err);
 /* Remove everything written so far (unless committed) and free. */
@@ -112,26 +123,34 @@ static inline void img_out_freep(struct img_out **o)
 {
 	img_out_free(*o);
 }
+/* Start a blob (archives: one at a time). */
 int img_out_blob_begin(struct img_out *o, struct img_out_blob **ret, struct ward_err *err);
+/* Append bytes to the blob (hashed unless img_out_blob_nohash). */
 int img_out_blob_write(struct img_out_blob *b, const void *data, size_t size,
 		       struct ward_err *err);
 /* pwrite at an absolute offset without hashing (tar header patching);
  * the digest is then computed by re-reading the file at commit. */
 int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, uint64_t off,
 			struct ward_err *err);
+/* Bytes written to the blob so far. */
 uint64_t img_out_blob_size(const struct img_out_blob *b);
 /* Do not hash while writing: the digest comes from img_out_blob_set_digest()
  * (the caller hashed exactly the bytes written) or, failing that, from
  * re-reading the file at commit. */
 void img_out_blob_nohash(struct img_out_blob *b);
+/* The blob's digest, computed by the caller over exactly the bytes written. */
 void img_out_blob_set_digest(struct img_out_blob *b, const char digest[72]);
+/* Finish the blob: name it by its digest (returned in ret_digest). */
 int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *ret_size,
 			struct ward_err *err);
+/* Free a blob; an uncommitted one is deleted (archives: the output is
+ * marked broken). Accepts NULL, returns NULL. */
 struct img_out_blob *img_out_blob_free(struct img_out_blob *b);
 static inline void img_out_blob_freep(struct img_out_blob **b)
 {
 	img_out_blob_free(*b);
 }
+/* Write a whole small blob (config, manifest). */
 int img_out_bytes(struct img_out *o, const void *data, size_t size, char ret_digest[72],
 		  struct ward_err *err);
 /* Write index.json (manifest descriptor with ref name and annotations),
