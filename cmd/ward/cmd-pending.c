@@ -20,11 +20,7 @@
 	}                                                                                          \
 	const struct ward_cmd cmd_##sym = {cmdname, summary_text, run_##sym, help_##sym};
 
-PENDING(convert, "convert", "[convert]", "convert an OCI/Docker image into a confidential image",
-	"ward convert INPUT -o OUTPUT [--mode wrapped|ocicrypt] [--recipient jwe:KEY.pem]...")
 PENDING(run, "run", "[run]", "run a confidential image (ward-init attests, decrypts, execs)",
 	"ward run IMAGE [OPTIONS] [-- ARGS...]")
-PENDING(evidence, "evidence", "[attest]", "collect, show and verify TEE attestation evidence",
-	"ward evidence verify|show|collect ...")
 PENDING(volume, "volume", "[volume]", "create, check and inspect protected volumes",
 	"ward volume create|check|inspect ...")

@@ -116,7 +116,7 @@ static size_t der_small_int(uint8_t *out, unsigned v)
 static int make_chain(struct ward_sim *s, struct ward_err *err)
 {
 	time_t now = time(NULL);
-	uint8_t ints[9][4], product[16], hwid[2 + 64];
+	uint8_t ints[9][4], product[16];
 	size_t int_sizes[9];
 	static const unsigned spl[9] = {1, SIM_TCB_BL, SIM_TCB_TEE, SIM_TCB_SNP, 0, 0, 0, 0,
 					SIM_TCB_UCODE};
@@ -157,10 +157,8 @@ static int make_chain(struct ward_sim *s, struct ward_err *err)
 	product[1] = (uint8_t)strlen(pname);
 	memcpy(product + 2, pname, strlen(pname));
 	exts[9] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.2", product, 2 + strlen(pname), false};
-	hwid[0] = 0x04; /* OCTET STRING */
-	hwid[1] = 64;
-	memcpy(hwid + 2, s->chip_id, 64);
-	exts[10] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.4", hwid, sizeof(hwid), false};
+	/* AMD's VCEKs carry the raw CHIP_ID as the HWID extension value. */
+	exts[10] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.4", s->chip_id, 64, false};
 
 	if ((r = ward_pkey_generate(WARD_KEY_RSA, 4096, &s->ark_key, err)) < 0 ||
 	    (r = ward_pkey_generate(WARD_KEY_RSA, 4096, &s->ask_key, err)) < 0 ||
@@ -520,23 +518,32 @@ static int read_request(int fd, uint8_t *buf, size_t size)
 	return 0;
 }
 
+int ward_sim_parse_request(const uint8_t *buf, size_t size, uint8_t report_data[64])
+{
+	struct ward_cur c = ward_cur_make(buf, size);
+	const uint8_t *magic, *rd;
+	uint16_t version, flags;
+
+	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
+	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
+	    ward_cur_u16le(&c, &flags) < 0 || flags != 0 || ward_cur_take(&c, 64, &rd) < 0 ||
+	    !ward_cur_empty(&c))
+		return -WARD_E_MALFORMED;
+	memcpy(report_data, rd, 64);
+	return 0;
+}
+
 static void serve_one(const struct ward_sim *sim, const struct ward_sim_launch *launch, int fd)
 {
-	uint8_t req[72], report[WARD_SNP_REPORT_SIZE], hdr[8], len[4];
+	uint8_t req[72], rd[64], report[WARD_SNP_REPORT_SIZE], hdr[8], len[4];
 	WARD_AUTOFREE uint8_t *table = NULL;
 	size_t table_size = 0;
 	struct ward_err err = WARD_ERR_INIT;
-	struct ward_cur c;
-	const uint8_t *magic, *rd;
-	uint16_t version, flags;
 	uint16_t status = 0;
 
 	if (read_request(fd, req, sizeof(req)) < 0)
 		return;
-	c = ward_cur_make(req, sizeof(req));
-	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
-	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
-	    ward_cur_u16le(&c, &flags) < 0 || flags != 0 || ward_cur_take(&c, 64, &rd) < 0) {
+	if (ward_sim_parse_request(req, sizeof(req), rd) < 0) {
 		ward_warn("sim TEE: malformed request refused");
 		status = 1;
 	} else if (ward_sim_report(sim, launch, rd, report, &err) < 0 ||
