@@ -20,6 +20,7 @@ static void help(FILE *out)
 		     "                        [--metrics ADDR:PORT] [--sim-state DIR]\n"
 		     "                        [--sim-measurement HEX] [--snp-ark FILE]\n"
 		     "                        [--token-ttl SECONDS] [--port-file FILE]\n"
+		     "                        [--verifier attest|builtin] [--collateral DIR]\n"
 		     "       ward coordinator recover --state DIR --key RECOVERY.pem [--tee ...]\n"
 		     "\n"
 		     "Serve the coordinator: manifest, attestation (the KBS protocol), secrets,\n"
@@ -32,7 +33,12 @@ static void help(FILE *out)
 		     "                       workload evidence for manifests that list \"sim\"\n"
 		     "  --sim-measurement H  the sim launch measurement (default: SHA-384 of\n"
 		     "                       this executable)\n"
-		     "  --snp-ark FILE       AMD ARK (PEM) for SEV-SNP workload evidence\n"
+		     "  --verifier V         attest (default): the full [attest] verifier, SNP\n"
+		     "                       against AMD's built-in roots; builtin: a compact\n"
+		     "                       SNP-format verifier pinned to one ARK (--snp-ark\n"
+		     "                       or the sim ARK) with a cached VCEK chain\n"
+		     "  --collateral DIR     SNP collateral (CRLs, VCEKs) for the attest verifier\n"
+		     "  --snp-ark FILE       the ARK (PEM) for --verifier builtin with SNP\n"
 		     "  --metrics ADDR:PORT  Prometheus /metrics over plain HTTP\n"
 		     "  --port-file FILE     write the bound port (for --listen ADDR:0)\n"
 		     "\n"
@@ -72,18 +78,21 @@ static int run(int argc, char **argv)
 	    {"token-ttl", required_argument, NULL, 'T'},
 	    {"port-file", required_argument, NULL, 'p'},
 	    {"key", required_argument, NULL, 'k'},
+	    {"verifier", required_argument, NULL, 'v'},
+	    {"collateral", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
 	const char *state = NULL, *listen = NULL, *tee = "auto", *metrics = NULL, *sim_state = NULL,
-		   *meas = NULL, *ark_path = NULL, *port_file = NULL, *key_path = NULL;
+		   *meas = NULL, *ark_path = NULL, *port_file = NULL, *key_path = NULL,
+		   *collateral = NULL;
 	struct coord_tee_setup setup = {0};
 	WARD_CLEANUP(ward_coord_freep) struct ward_coord *coord = NULL;
 	struct ward_coord_verifier *verifier = NULL;
 	struct ward_coord_opts o = {0};
 	char host[256], mhost[256];
-	bool recover = false;
+	bool recover = false, builtin = false;
 	uint32_t ttl = 0;
 	int c, r, rc = WARD_EXIT_FAILURE;
 
@@ -125,6 +134,14 @@ static int run(int argc, char **argv)
 			break;
 		case 'k':
 			key_path = optarg;
+			break;
+		case 'v':
+			if (strcmp(optarg, "builtin") != 0 && strcmp(optarg, "attest") != 0)
+				return cli_usage("coordinator", "--verifier: attest or builtin");
+			builtin = strcmp(optarg, "builtin") == 0;
+			break;
+		case 'C':
+			collateral = optarg;
 			break;
 		case 'h':
 			help(stdout);
@@ -174,9 +191,13 @@ static int run(int argc, char **argv)
 	if (metrics && split_addr(metrics, mhost, sizeof(mhost), &o.metrics_port) < 0)
 		return cli_usage("coordinator", "--metrics: expected ADDR:PORT, got '%s'", metrics);
 
-	/* Workload evidence: the sim ARK (insecure, only for manifests that
-	 * list "sim"), or the AMD ARK given for SNP. */
-	if (setup.sim) {
+	/* Workload evidence: [attest]'s verifier (SNP with AMD's roots; the
+	 * sim ARK, INSECURE, only with --sim-state and only for manifests that
+	 * list "sim"), or the built-in compact one pinned to one ARK. */
+	if (!builtin) {
+		r = ward_coord_attest_verifier_new(setup.sim ? ward_sim_ark(setup.sim) : NULL,
+						   collateral, &verifier, &err);
+	} else if (setup.sim) {
 		r = ward_coord_snp_verifier_new(ward_sim_ark(setup.sim), true, &verifier, &err);
 	} else if (ark_path) {
 		WARD_AUTOFREE uint8_t *pem = NULL;
@@ -190,7 +211,7 @@ static int run(int argc, char **argv)
 			r = ward_coord_snp_verifier_new(ark, false, &verifier, &err);
 	} else {
 		r = ward_err_set(&err, -WARD_E_USAGE,
-				 "no evidence verifier: give --sim-state (sim) or --snp-ark (SNP)");
+				 "--verifier builtin needs --sim-state (sim) or --snp-ark (SNP)");
 	}
 	if (r < 0)
 		goto out;
@@ -220,7 +241,10 @@ out:
 	if (r < 0)
 		cli_fail("coordinator", &err);
 	coord = ward_coord_free(coord);
-	ward_coord_snp_verifier_free(verifier);
+	if (builtin)
+		ward_coord_snp_verifier_free(verifier);
+	else
+		ward_coord_attest_verifier_free(verifier);
 	coord_tee_cleanup(&setup);
 	return rc;
 }

@@ -33,7 +33,8 @@ static void help(FILE *out)
 	    "\n"
 	    "The reference is a JSON package policy as in the manifest, plus the\n"
 	    "trust anchor: {\"tees\": [\"sim\"], \"measurements\": {\"sim\": [HEX]},\n"
-	    "\"debug\": false, \"min_tcb\": {...}, \"sim_ark\": \"ark.pem\" | \"snp_ark\": ...}.\n"
+	    "\"debug\": false, \"min_tcb\": {...}, \"sim_ark\": \"ark.pem\"}. Without sim_ark SNP\n"
+	    "evidence is checked against AMD's built-in roots; \"snp_ark\" pins one ARK.\n"
 	    "Paths in it are relative to the reference file.\n");
 }
 
@@ -71,11 +72,15 @@ static int load_reference(const char *path, struct ward_manifest **ret_pkg_manif
 		r = ward_json_get_string(ref, "$", "snp_ark", false, &snp_ark, err);
 	if (r < 0)
 		return ward_err_prefix(err, "reference '%s'", path);
-	if (!!sim_ark == !!snp_ark)
+	if (sim_ark && snp_ark)
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "reference '%s': give exactly one of sim_ark and snp_ark",
+				    "reference '%s': give at most one of sim_ark and snp_ark",
 				    path);
 	ark = sim_ark ? sim_ark : snp_ark;
+	*ret_sim = sim_ark != NULL;
+	*ret_ark = NULL;
+	if (!ark)
+		goto policy; /* SNP against AMD's built-in roots ([attest]) */
 	dir = strdup(path);
 	if (!dir)
 		return -ENOMEM;
@@ -92,7 +97,7 @@ static int load_reference(const char *path, struct ward_manifest **ret_pkg_manif
 		r = ward_x509_from_pem(pem, size, ret_ark, err);
 	if (r < 0)
 		return ward_err_prefix(err, "reference ARK");
-	*ret_sim = sim_ark != NULL;
+policy:
 	json_object_del(ref, "sim_ark");
 	json_object_del(ref, "snp_ark");
 	wrapped = json_pack("{s:{s:O}}", "packages", "coordinator", ref);
@@ -236,12 +241,18 @@ static int run(int argc, char **argv)
 	if (r >= 0)
 		r = ward_coord_evidence_report_data(nonce, sizeof(nonce), spki_hash, mhash, head,
 						    rd, &err);
+	/* [attest]'s verifier (the sim ARK, or AMD's roots); an explicit
+	 * snp_ark pins one ARK with the compact verifier. */
 	if (r >= 0)
-		r = ward_coord_snp_verifier_new(ark, sim, &verifier, &err);
+		r = ark && !sim ? ward_coord_snp_verifier_new(ark, false, &verifier, &err)
+				: ward_coord_attest_verifier_new(ark, NULL, &verifier, &err);
 	if (r < 0)
 		return cli_fail("verify", &err);
 	r = verifier->verify(verifier->ctx, tee, json_object_get(j, "evidence"), &claims, &err);
-	ward_coord_snp_verifier_free(verifier);
+	if (ark && !sim)
+		ward_coord_snp_verifier_free(verifier);
+	else
+		ward_coord_attest_verifier_free(verifier);
 	if (r < 0)
 		return refuse("evidence does not verify", &err);
 	if (!ward_ct_eq(claims.report_data, rd, 64))

@@ -58,6 +58,16 @@ WARD_PUBLIC int ward_coord_snp_verifier_new(const struct ward_x509 *ark, bool si
 					    struct ward_coord_verifier **ret, struct ward_err *err);
 WARD_PUBLIC struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward_coord_verifier *v);
 
+/* The [attest] verifier (ward/attest.h): SEV-SNP against AMD's built-in
+ * roots (collateral_dir, may be NULL, for CRLs and certificates), and the
+ * sim TEE only when sim_ark is given (INSECURE). Same evidence JSON. */
+WARD_PUBLIC int ward_coord_attest_verifier_new(const struct ward_x509 *sim_ark,
+					       const char *collateral_dir,
+					       struct ward_coord_verifier **ret,
+					       struct ward_err *err);
+WARD_PUBLIC struct ward_coord_verifier *
+ward_coord_attest_verifier_free(struct ward_coord_verifier *v);
+
 /* Policy: does pkg accept claims? On refusal err says why. */
 WARD_PUBLIC int ward_coord_check_policy(const struct ward_manifest_package *pkg,
 					const struct ward_coord_claims *claims,

@@ -9,7 +9,7 @@ WARD=$1 KBS=$2
 sim_init
 keys
 PIN=$T/pin.pem
-coord_start || { echo "coordinator did not start"; cat "$T/coord.log"; exit 1; }
+coord_start --verifier builtin || { echo "coordinator did not start"; cat "$T/coord.log"; exit 1; }
 expect_rc "verify" 0 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json" --pin-file "$PIN"
 manifest "$T/m1.json"
 expect_rc "manifest set" 0 "$WARD" manifest set "$T/m1.json" --coordinator "$URL" --pin-file "$PIN"
@@ -18,7 +18,7 @@ expect_rc "flow 1" 0 kbs --measurement "$WM" --out "$T/a" --resource ward/bundle
 
 # Graceful restart: same identity (the pin still works), same secrets.
 coord_stop
-coord_start || { echo "restart failed"; cat "$T/coord.log"; exit 1; }
+coord_start --verifier builtin || { echo "restart failed"; cat "$T/coord.log"; exit 1; }
 expect_rc "flow 2" 0 kbs --measurement "$WM" --out "$T/b" --resource ward/bundle/web --resource default/key/img --resource ward/volume/web.data
 for f in ward_bundle_web default_key_img ward_volume_web.data; do
 	cmp -s "$T/a/$f" "$T/b/$f" || FAILN "$f changed across a restart"
