@@ -3,7 +3,7 @@
 # Benchmark: complete KBS flows (auth + attest with sim SNP evidence +
 # resource fetch, each over TLS 1.3 with keep-alive) per second against a
 # real coordinator on loopback, with N concurrent clients.
-#   [TOKEN_TTL=S] bench/coordinator/run.sh BUILD_DIR [CLIENTS] [FLOWS] [RESOURCE]
+#   [TOKEN_TTL=S] [VERIFIER=attest|builtin] bench/coordinator/run.sh BUILD_DIR [CLIENTS] [FLOWS] [RESOURCE]
 # Prints one JSON line per run (flows/s, p50/p99 ms, errors, server RSS
 # before/after). The client runs on the same 2 cores and pays the sim
 # TEE's report signing (ECDSA P-384), which real hardware does in the PSP.
@@ -29,7 +29,7 @@ cat >"$T/m.json" <<EOM
  "workloads": {"web": {"package": "web", "argv": ["/app", "{{ secret.pw }}"]}}}
 EOM
 "$WARD" --log-level error coordinator --state "$T/state" --listen 127.0.0.1:0 --sim-state "$T/sim" \
-	--sim-measurement "$CM" --port-file "$T/port" ${TOKEN_TTL:+--token-ttl $TOKEN_TTL} 2>"$T/coord.log" &
+	--sim-measurement "$CM" --port-file "$T/port" ${TOKEN_TTL:+--token-ttl $TOKEN_TTL} ${VERIFIER:+--verifier $VERIFIER} 2>"$T/coord.log" &
 PID=$!
 for _ in $(seq 500); do [ -s "$T/port" ] && break; sleep 0.02; done
 URL=https://127.0.0.1:$(cat "$T/port")
