@@ -270,6 +270,18 @@ static int run(int argc, char **argv)
 		r = ward_x509_pem(peer, &peer_pem, &err);
 	if (r >= 0)
 		r = ward_file_write_atomic(pin_path, peer_pem, strlen(peer_pem), 0644, &err);
+	if (r >= 0) {
+		/* The attested audit head, for `ward log` to check the chain against. */
+		WARD_AUTOJSON json_t *h =
+		    json_pack("{s:I, s:s}", "audit_seq", (json_int_t)aseq, "audit_head", head_hex);
+		WARD_AUTOFREE char *text = NULL;
+		char head_path[4200];
+
+		snprintf(head_path, sizeof(head_path), "%s.head", pin_path);
+		r = h ? ward_json_dump(h, &text, &err) : -ENOMEM;
+		if (r >= 0)
+			r = ward_file_write_atomic(head_path, text, strlen(text), 0644, &err);
+	}
 	if (r < 0)
 		return cli_fail("verify", &err);
 	if (claims.insecure)

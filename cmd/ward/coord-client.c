@@ -252,6 +252,42 @@ int coord_cli_log(const char *cmd, const struct coord_cli *o)
 		return WARD_EXIT_FAILURE;
 	}
 	ward_hex_encode(head, 32, head_hex);
+	{
+		/* The head `ward verify` saw in attested evidence must be in the
+		 * chain: otherwise the log was rewritten or rolled back. */
+		WARD_AUTOJSON json_t *pinned = NULL;
+		char pin_path[4096], head_path[4200];
+		const char *want = NULL;
+		int64_t want_seq = 0;
+
+		if (coord_pin_path(o->url, o->pin_file, pin_path, sizeof(pin_path), &err) >= 0) {
+			snprintf(head_path, sizeof(head_path), "%s.head", pin_path);
+			if (ward_json_load_file(head_path, 4096, &pinned, NULL) >= 0) {
+				(void)ward_json_get_int(pinned, "$", "audit_seq", true, 0,
+							INT64_MAX, &want_seq, NULL);
+				(void)ward_json_get_string(pinned, "$", "audit_head", true, &want,
+							   NULL);
+			}
+		}
+		if (want && want_seq > 0) {
+			json_t *rec = (uint64_t)want_seq <= count
+					  ? json_array_get(entries, (size_t)want_seq - 1)
+					  : NULL;
+			const char *h =
+			    rec ? json_string_value(json_object_get(rec, "hash")) : NULL;
+
+			if (!h || strcmp(h, want) != 0) {
+				fprintf(
+				    stderr,
+				    "ward %s: REFUSED: record %lld is not the head attested at "
+				    "'ward verify' (%s): the log was rewritten or rolled back\n",
+				    cmd, (long long)want_seq, want);
+				return WARD_EXIT_FAILURE;
+			}
+			fprintf(stderr, "ward %s: contains the attested head (seq %lld)\n", cmd,
+				(long long)want_seq);
+		}
+	}
 	if (o->json) {
 		WARD_AUTOFREE char *text = NULL;
 

@@ -98,6 +98,14 @@ for k in coordinator.created manifest.set manifest.update attest.accepted resour
 done
 expect_rc "ward manifest log" 0 "$WARD" manifest log --coordinator "$URL" --user admin --key "$T/admin.key"
 expect_out "log chain" "records verified"
+expect_out "log has the attested head" "contains the attested head"
+# A head the log does not contain (as if the log had been rewritten): refused.
+cp "$(pin).head" "$T/head.save"
+python3 -c "
+import json; p='$(pin).head'; h=json.load(open(p)); h['audit_head']='00'*32; json.dump(h,open(p,'w'))"
+expect_rc "log with a foreign head" 1 "$WARD" log --coordinator "$URL" --user admin --key "$T/admin.key"
+expect_out "log refusal" "REFUSED"
+cp "$T/head.save" "$(pin).head"
 
 # Metrics.
 MPORT=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$T/coord.log" | tail -1)
