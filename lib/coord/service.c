@@ -41,7 +41,8 @@ struct session {
 	bool used;  /* nonce consumed by an attestation */
 	bool attested;
 	enum ward_tee_type tee;
-	char *package; /* owned */
+	char *package;				   /* owned */
+	char workload[WARD_MANIFEST_NAME_MAX + 1]; /* bundle fetched for, or "" */
 	char *tee_jwk; /* owned: canonical JSON text of the attested key (small: no
 			* parsed key is kept per session) */
 };
@@ -1224,8 +1225,10 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 /* Who is asking for a resource: from the session cookie or a bearer token. */
 struct principal {
 	char package[WARD_MANIFEST_NAME_MAX + 1];
-	struct ward_pkey *key; /* owned */
-	json_t *jwk;	       /* owned */
+	struct session *session; /* borrowed: the attested session (cookie, or the
+				  * token's jti while it lives), may be NULL */
+	struct ward_pkey *key;	 /* owned */
+	json_t *jwk;		 /* owned */
 };
 
 static void principal_clear(struct principal *p)
@@ -1271,6 +1274,12 @@ static int authenticate(struct ward_coord *c, struct ward_http_req *req, struct 
 			return r;
 		snprintf(ret->package, sizeof(ret->package), "%s", pkg);
 		ret->jwk = json_incref(jwk);
+		{
+			const char *jti = json_string_value(json_object_get(claims, "jti"));
+			struct session *js = jti ? session_find(c, jti) : NULL;
+
+			ret->session = js && js->attested ? js : NULL;
+		}
 		return 0;
 	}
 	if (!ward_http_req_cookie(req, "kbs-session-id", id, sizeof(id)))
@@ -1280,6 +1289,7 @@ static int authenticate(struct ward_coord *c, struct ward_http_req *req, struct 
 		return ward_err_set(err, -WARD_E_EXPIRED,
 				    "session unknown, expired or not attested");
 	snprintf(ret->package, sizeof(ret->package), "%s", s->package);
+	ret->session = s;
 	if (ward_json_parse(s->tee_jwk, strlen(s->tee_jwk), 65536, &ret->jwk, err) < 0)
 		return ward_err_set(err, -WARD_E_STATE, "session key unreadable");
 	return ward_jwk_import(ret->jwk, &ret->key, err);
@@ -1442,7 +1452,28 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 			return refuse_resource(c, req, 403, "PolicyDeny", rpath,
 					       "workload belongs to another package");
 		if (strcmp(type, "bundle") == 0) {
+			/* max_instances: live attested sessions holding this
+			 * workload's bundle (a session counts once). */
+			if (w->max_instances > 0 &&
+			    !(who.session && strcmp(who.session->workload, w->name) == 0)) {
+				int64_t live = 0;
+
+				if (!who.session)
+					return refuse_resource(
+					    c, req, 403, "PolicyDeny", rpath,
+					    "max_instances needs a live session");
+				for (size_t b = 0; b < SESSION_BUCKETS; b++)
+					for (struct session *x = c->sessions[b]; x; x = x->next)
+						live += x->attested && x->expires > now_s() &&
+							strcmp(x->workload, w->name) == 0;
+				if (live >= w->max_instances)
+					return refuse_resource(c, req, 403, "PolicyDeny", rpath,
+							       "max_instances reached");
+			}
 			r = render_bundle(c, w, &plain, &err);
+			if (r >= 0 && who.session)
+				snprintf(who.session->workload, sizeof(who.session->workload), "%s",
+					 w->name);
 		} else if (strcmp(type, "cert") == 0) {
 			r = issue_workload_cert(c, w, who.key, &plain, &err);
 		} else if (strcmp(type, "volume") == 0) {

@@ -71,6 +71,18 @@ echo '{"packages": {"web": {"tees": ["sim"], "measurements": {"sim": ["zz"]}}}}'
 expect_rc "invalid manifest" 1 "$WARD" manifest set "$T/bad.json" --coordinator "$URL" --user admin --key "$T/admin.key"
 expect_out "invalid manifest path" '\$.packages.web.measurements.sim\[0\]: expected 96 hex digits'
 
+# max_instances: one live instance of "web" at a time.
+python3 -c "
+import json; m=json.load(open('$T/m1.json')); m['workloads']['web']['max_instances']=1
+json.dump(m, open('$T/m4.json','w'))"
+expect_rc "update max_instances" 0 "$WARD" manifest set "$T/m4.json" --coordinator "$URL" --user admin --key "$T/admin.key"
+expect_rc "first instance" 0 kbs --measurement "$WM" --resource ward/bundle/web
+expect_rc "second instance" 1 kbs --measurement "$WM" --resource ward/bundle/web
+expect_out "second instance 403" "resource ward/bundle/web 403"
+expect_out "second instance reason" "max_instances reached"
+sleep 3 # the first session (token TTL 2 s) is gone
+expect_rc "instance after expiry" 0 kbs --measurement "$WM" --resource ward/bundle/web
+
 # TEE not listed: a signed update drops "sim" from the package.
 manifest "$T/m3.json" "" '["snp"]'
 expect_rc "update to snp only" 0 "$WARD" manifest set "$T/m3.json" --coordinator "$URL" --user admin --key "$T/admin.key"
@@ -84,7 +96,7 @@ for reason in "no manifest is set" "is not accepted by package web" "debug TEE r
 	"nonce already used" "report data does not bind" "token signature invalid" \
 	"expired" "may not fetch this resource" "no such resource" "no such workload" \
 	"role does not allow update_manifest" "signature does not verify" "unknown user" \
-	'TEE \\"sim\\" is not accepted by package web'; do
+	'TEE \\"sim\\" is not accepted by package web' "max_instances reached"; do
 	expect_out "audit: $reason" "$reason"
 done
 exit $fail
