@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The in-TEE agent (ward-init) as a library: read the wrapped image's
+ * /.ward/config.json, obtain each layer's key from a key source, verify and
+ * decrypt the layers (ocicrypt's AES-256-CTR + HMAC-SHA256), unpack them
+ * into memory (tmpfs) with OCI layer semantics, set up the app's root,
+ * drop privileges (user, capabilities, seccomp) and supervise the app as
+ * PID 1. See docs/running.md.
+ *
+ * Everything that comes from the wrapped image or the host is UNTRUSTED:
+ * the config, the encrypted blobs (copied into private memory before they
+ * are checked), and every tar header. A layer is released to the unpacker
+ * only after its HMAC and its encrypted digest verify; its plaintext
+ * digests (compressed blob and diff_id) are checked too. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ward/compiler.h"
+#include "ward/crypto.h"
+#include "ward/error.h"
+
+#define WARD_AGENT_CONFIG_MAX_SIZE (4u << 20)
+#define WARD_AGENT_MAX_LAYERS 256
+#define WARD_AGENT_LAYER_MAX_SIZE (4ull << 30) /* one encrypted blob */
+#define WARD_AGENT_TAR_MAX_SIZE (16ull << 30)  /* one uncompressed layer */
+#define WARD_AGENT_MAX_ENTRIES (4u << 20)      /* tar entries per layer */
+#define WARD_AGENT_PAX_MAX_SIZE (1u << 20)     /* one pax extended header */
+#define WARD_AGENT_XATTR_MAX_SIZE (64u << 10)  /* one xattr value */
+#define WARD_DIGEST_STR_SIZE 72		       /* "sha256:" + 64 hex + NUL */
+
+/* ---- tar unpacking with OCI layer semantics ---------------------------- */
+
+struct ward_unpack_opts {
+	bool no_chown;	      /* keep the caller's ownership (unit tests as non-root) */
+	bool no_devices;      /* skip character and block devices */
+	bool no_xattrs;	      /* skip SCHILY.xattr.* records */
+	uint64_t max_entries; /* 0: WARD_AGENT_MAX_ENTRIES */
+};
+
+struct ward_unpack_stats {
+	uint64_t entries;   /* members applied (files, dirs, links, nodes) */
+	uint64_t whiteouts; /* .wh.<name> and opaque markers applied */
+	uint64_t bytes;	    /* regular file bytes written */
+};
+
+/* Apply one uncompressed layer tar (ustar, pax, GNU long names) held in
+ * memory to the directory rootfd: regular files, directories, symlinks,
+ * hardlinks, devices and FIFOs with mode, ownership, mtime and xattrs;
+ * whiteouts ".wh.<name>" delete <name> from lower layers, ".wh..wh..opq"
+ * empties its directory of lower-layer content. Paths are resolved with
+ * openat2(RESOLVE_IN_ROOT): absolute symlinks and ".." stay inside rootfd.
+ * Member names with ".." components or that are not valid are refused.
+ * stats may be NULL. On error the tree is partially written: the caller
+ * discards it (it is a private tmpfs). */
+WARD_PUBLIC int ward_unpack_tar(int rootfd, const uint8_t *tar, size_t size,
+				const struct ward_unpack_opts *opts,
+				struct ward_unpack_stats *stats, struct ward_err *err);
+
+/* openat2(dirfd, path, flags|O_CLOEXEC|O_NOFOLLOW..., RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS): path is interpreted as inside dirfd, which acts
+ * as "/" for absolute symlinks and "..". Returns an fd or a negative errno
+ * (no err: callers decide what ENOENT means). */
+WARD_PUBLIC int ward_open_in_root(int dirfd, const char *path, int flags, mode_t mode);
+
+/* ---- the wrapped image's config (/.ward/config.json) -------------------- */
+
+struct ward_agent_layer {
+	char blob[128]; /* ".ward/layers/<hex>" (relative to /) */
+	char encrypted_digest[WARD_DIGEST_STR_SIZE];
+	char plain_digest[WARD_DIGEST_STR_SIZE]; /* compressed plaintext blob */
+	char diff_id[WARD_DIGEST_STR_SIZE];	 /* uncompressed tar */
+	char media_type[128];			 /* with the "+encrypted" suffix */
+	const char *pubopts;			 /* borrowed from json: base64 ocicrypt pubopts */
+	const char *keys_jwe;			 /* borrowed, may be NULL */
+	uint64_t size;				 /* plaintext blob size (0 unknown) */
+};
+
+struct ward_agent_config {
+	json_t *json;		  /* owned: the whole document */
+	const json_t *entrypoint; /* borrowed arrays of strings, or NULL */
+	const json_t *cmd;
+	const json_t *env;
+	const char *user;		 /* borrowed, may be NULL ("" = root) */
+	const char *working_dir;	 /* may be NULL */
+	const char *stop_signal;	 /* may be NULL (SIGTERM) */
+	const char *config_digest;	 /* original image config digest, may be NULL */
+	struct ward_agent_layer *layers; /* owned */
+	size_t layer_count;
+};
+
+/* Parse /.ward/config.json (the format written by `ward convert` in
+ * wrapped mode; docs/images.md). *ret owned by the caller. */
+WARD_PUBLIC int ward_agent_config_parse(const void *buf, size_t size,
+					struct ward_agent_config **ret, struct ward_err *err);
+WARD_PUBLIC struct ward_agent_config *ward_agent_config_free(struct ward_agent_config *c);
+static inline void ward_agent_config_freep(struct ward_agent_config **c)
+{
+	ward_agent_config_free(*c);
+}
+
+/* ---- layer keys ------------------------------------------------------- */
+
+struct ward_layer_key {
+	uint8_t symkey[32];
+	uint8_t nonce[16];
+	char digest[WARD_DIGEST_STR_SIZE]; /* plaintext blob digest bound to the key */
+};
+
+/* Where layer keys come from. The production source is the coordinator
+ * (KBS resources released after attestation); the only other one is the
+ * insecure key file used for development without a coordinator. */
+struct ward_agent_keysource {
+	const char *name;
+	int (*layer_key)(void *ctx, const struct ward_agent_layer *layer,
+			 struct ward_layer_key *ret, struct ward_err *err);
+	void *ctx;
+};
+
+/* INSECURE: keys from a JSON file written on the host (`ward convert
+ * --export-keys` format: {"version":1,"layers":{"<encrypted digest>":
+ * {"symkey":b64,"nonce":b64,"digest":"sha256:..."}}}). The host knows them,
+ * so nothing is confidential. *ret_ctx is a json_t* (json_decref). */
+WARD_PUBLIC int ward_agent_insecure_keyfile_load(const void *buf, size_t size, json_t **ret_ctx,
+						 struct ward_err *err);
+/* Key source callback over the json_t* from ward_agent_insecure_keyfile_load. */
+WARD_PUBLIC int ward_agent_insecure_keyfile_key(void *ctx, const struct ward_agent_layer *layer,
+						struct ward_layer_key *ret, struct ward_err *err);
+
+/* ---- layer decryption ---------------------------------------------------- */
+
+/* ocicrypt layer encryption (AES-256-CTR, HMAC-SHA256 over the ciphertext):
+ * encrypt pt into ct (same size) and return the base64 pubopts JSON
+ * ({"cipher":"AES_256_CTR_HMAC_SHA256","hmac":...,"cipheroptions":{}}).
+ * Used by the host's development conversion and by tests. */
+WARD_PUBLIC int ward_agent_layer_encrypt(const struct ward_layer_key *key, const uint8_t *pt,
+					 size_t size, uint8_t *ct, char **ret_pubopts,
+					 struct ward_err *err);
+
+/* Verify and open one layer: ct is a PRIVATE copy of the encrypted blob.
+ * Checks SHA-256(ct) against layer->encrypted_digest, the pubopts cipher
+ * and HMAC (constant time) with key, then decrypts, checks the plaintext
+ * digest (key->digest and layer->plain_digest), decompresses according to
+ * the media type (tar, tar+gzip, tar+zstd) and checks diff_id. On success
+ * *ret_tar is the uncompressed layer (malloc'ed). Nothing decrypted is
+ * returned when a check fails. */
+WARD_PUBLIC int ward_agent_layer_open(const struct ward_agent_layer *layer, const uint8_t *ct,
+				      size_t ct_size, const struct ward_layer_key *key,
+				      uint8_t **ret_tar, size_t *ret_tar_size,
+				      struct ward_err *err);
+
+/* Read the blob of layer beneath dirfd (the agent's "/"), verify, decrypt
+ * and unpack it into rootfd. */
+WARD_PUBLIC int ward_agent_layer_apply(int dirfd, const struct ward_agent_layer *layer,
+				       const struct ward_agent_keysource *keys, int rootfd,
+				       const struct ward_unpack_opts *opts,
+				       struct ward_unpack_stats *stats, struct ward_err *err);
+
+/* ---- the app's identity and process ------------------------------------ */
+
+#define WARD_AGENT_MAX_GROUPS 64
+
+struct ward_agent_ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[WARD_AGENT_MAX_GROUPS]; /* supplementary groups */
+	size_t group_count;
+	char home[256];
+};
+
+/* Resolve an image USER ("", "name", "uid", "name:group", "uid:gid") using
+ * etc/passwd and etc/group beneath rootfd (parsed here, not with the
+ * image's libc). Missing files are fine for numeric ids. */
+WARD_PUBLIC int ward_agent_user_resolve(int rootfd, const char *user, struct ward_agent_ids *ret,
+					struct ward_err *err);
+
+/* Build the app's argv and envp: entrypoint + cmd (cmd replaced by
+ * args_override when args_count > 0), image env, then extra_env
+ * ("K=V", overriding), PATH and HOME defaults. Both NULL-terminated arrays
+ * and their strings are malloc'ed (free with ward_agent_strv_free). */
+WARD_PUBLIC int ward_agent_build_exec(const struct ward_agent_config *cfg,
+				      char *const *args_override, size_t args_count,
+				      char *const *extra_env, size_t extra_count,
+				      const struct ward_agent_ids *ids, char ***ret_argv,
+				      char ***ret_envp, struct ward_err *err);
+WARD_PUBLIC char **ward_agent_strv_free(char **v);
+
+/* "SIGTERM", "TERM", "15" -> signal number; -WARD_E_MALFORMED otherwise. */
+WARD_PUBLIC int ward_signal_parse(const char *s, int *ret);
+
+/* ---- sandbox --------------------------------------------------------------- */
+
+/* Docker's default capability set (CHOWN DAC_OVERRIDE FOWNER FSETID KILL
+ * SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD
+ * AUDIT_WRITE SETFCAP) as a bit mask. */
+WARD_PUBLIC uint64_t ward_agent_default_caps(void);
+
+/* Become ids: drop every capability outside caps from the bounding set,
+ * setgroups/setgid/setuid, then set the permitted/effective/inheritable
+ * sets (and ambient for non-root) to caps as the kernel allows, and
+ * PR_SET_NO_NEW_PRIVS. */
+WARD_PUBLIC int ward_agent_drop_privileges(const struct ward_agent_ids *ids, uint64_t caps,
+					   struct ward_err *err);
+
+/* Install the seccomp filter: an allow-list shaped like Docker's default
+ * profile (unknown syscalls fail with EPERM/ENOSYS), with the kernel- and
+ * namespace-administration calls (module loading, kexec, mount, bpf, ...)
+ * killing the process. */
+WARD_PUBLIC int ward_agent_seccomp_install(struct ward_err *err);
+
+/* ---- root file system ------------------------------------------------------ */
+
+/* Mount a private tmpfs at dir (mode 0755, nosuid): the app's root. */
+WARD_PUBLIC int ward_agent_mount_root(const char *dir, struct ward_err *err);
+
+/* Inside newroot: mount proc, sysfs (read-only), bind the current /dev,
+ * mask sensitive /proc paths, copy hosts/hostname/resolv.conf from
+ * etc_src (a directory; missing files are skipped), then pivot_root into
+ * newroot, detach the old root and chdir to workdir ("/" if NULL). */
+WARD_PUBLIC int ward_agent_enter_root(const char *newroot, const char *etc_src, const char *workdir,
+				      struct ward_err *err);
+
+/* ---- PID 1 --------------------------------------------------------------- */
+
+/* Start argv/envp as a child (fork + execve), after running
+ * before_exec(ctx) in the child (e.g. the privilege drop; its failure
+ * ends the child with 127 and a message). Then, as PID 1: forward
+ * SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGWINCH to the child,
+ * reap every zombie, and return the child's wait status mapped to an exit
+ * code (status, or 128 + signal). The caller's signal mask is used. */
+WARD_PUBLIC int ward_agent_run_child(char *const *argv, char *const *envp,
+				     int (*before_exec)(void *ctx, struct ward_err *err), void *ctx,
+				     int *ret_exit_code, struct ward_err *err);
