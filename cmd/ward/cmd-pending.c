@@ -22,8 +22,6 @@
 
 PENDING(convert, "convert", "[convert]", "convert an OCI/Docker image into a confidential image",
 	"ward convert INPUT -o OUTPUT [--mode wrapped|ocicrypt] [--recipient jwe:KEY.pem]...")
-PENDING(run, "run", "[run]", "run a confidential image (ward-init attests, decrypts, execs)",
-	"ward run IMAGE [OPTIONS] [-- ARGS...]")
 PENDING(coordinator, "coordinator", "[coordinator]",
 	"serve the coordinator: manifest, attestation (KBS protocol), secrets, CA",
 	"ward coordinator --state DIR --listen ADDR:PORT [--tee sim|snp|tdx|auto]")
