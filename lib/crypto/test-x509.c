@@ -63,6 +63,32 @@ static const char pki_crl_revoked[] =
     "RbsheRg2RwSEFQ==\n"
     "-----END X509 CRL-----\n";
 
+/* Self-signed test certificates without a CN and with two CNs. */
+static const char cert_no_cn[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBijCCAS+gAwIBAgIUMCnvwyvnK7QlFNtmTzbfw19w8nQwCgYIKoZIzj0EAwIw\n"
+    "GjEYMBYGA1UECgwPV2FyZCBUZXN0IE5vIENOMB4XDTI2MTEyODA1NDM1M1oXDTM2\n"
+    "MTEyNTA1NDM1M1owGjEYMBYGA1UECgwPV2FyZCBUZXN0IE5vIENOMFkwEwYHKoZI\n"
+    "zj0CAQYIKoZIzj0DAQcDQgAEWSpAcEXJMQPkTUxD7ecZdLAxgNuDCn8hfuUN9HiM\n"
+    "F7rSnOEFfNv/U+9n3SSj2psYMxBBp52/0WZox48k9+L1/qNTMFEwHQYDVR0OBBYE\n"
+    "FLEgRqGruQW8kgBSDTfWxYmT7v7LMB8GA1UdIwQYMBaAFLEgRqGruQW8kgBSDTfW\n"
+    "xYmT7v7LMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAI/NwUmr\n"
+    "l+WgWZdcGPO4gw9Of4kEvdfYd8auRMoE0MAwAiEA3IOhW4DXlkpDtvP64U22dO5E\n"
+    "qCPDtl3ZejY+aZOWDCE=\n"
+    "-----END CERTIFICATE-----\n";
+static const char cert_two_cn[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBlzCCAT2gAwIBAgIUSuZt1GF86Z9OKr7pb3l8g/XHoVYwCgYIKoZIzj0EAwIw\n"
+    "ITEOMAwGA1UEAwwFZmlyc3QxDzANBgNVBAMMBnNlY29uZDAeFw0yNjExMjgwNTQz\n"
+    "NTNaFw0zNjExMjUwNTQzNTNaMCExDjAMBgNVBAMMBWZpcnN0MQ8wDQYDVQQDDAZz\n"
+    "ZWNvbmQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARZKkBwRckxA+RNTEPt5xl0\n"
+    "sDGA24MKfyF+5Q30eIwXutKc4QV82/9T72fdJKPamxgzEEGnnb/RZmjHjyT34vX+\n"
+    "o1MwUTAdBgNVHQ4EFgQUsSBGoau5BbySAFINN9bFiZPu/sswHwYDVR0jBBgwFoAU\n"
+    "sSBGoau5BbySAFINN9bFiZPu/sswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD\n"
+    "AgNIADBFAiAXBhZHojWpx/DrgwbvKe3BVlXUEcwsLH5r6qF+NRuqcAIhANk8nk8D\n"
+    "+igAxANIQmzruqBa7HenT3ybkUfg5CR7SQd2\n"
+    "-----END CERTIFICATE-----\n";
+
 static void free_buf(uint8_t **p)
 {
 	free(*p);
@@ -483,6 +509,73 @@ WARD_TEST(x509_intel_chain_with_crl)
 	    -WARD_E_EXPIRED);
 }
 
+WARD_TEST(x509_intel_pck_leaf_full_crl_coverage)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(intel_free) struct intel in = {0};
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *pck_crl = NULL;
+	AUTOBUF uint8_t *quote = NULL;
+	AUTOBUF uint8_t *crl_der = NULL;
+	AUTOCERTS struct certs pck = {0};
+	AUTOCERTS struct certs chain = {0};
+	WARD_AUTOFREE char *cn = NULL;
+	const char *pem = NULL;
+	size_t quote_n, crl_n;
+
+	if (!load_intel(&in))
+		return;
+	/* the quote's certification data carries the PEM PCK chain (leaf,
+	 * Platform CA, root), followed by a test trailer of plain text */
+	quote = read_vector("tdx/v4-spr-gotdxguest/quote.dat", &quote_n);
+	crl_der = read_vector("tdx/v4-spr-gotdxguest/pckcrl-platform.der", &crl_n);
+	if (!quote || !crl_der)
+		return;
+	for (size_t i = 0; i + 27 <= quote_n && !pem; i++)
+		if (memcmp(quote + i, "-----BEGIN CERTIFICATE-----", 27) == 0)
+			pem = (const char *)quote + i;
+	CHECK(pem);
+	CHECK_OK(ward_x509_list_from_pem(pem, quote_n - (size_t)((const uint8_t *)pem - quote), 8,
+					 &pck.v, &pck.n, &err),
+		 &err);
+	CHECK_INT(pck.n, ==, 3);
+	CHECK_OK(ward_x509_common_name(pck.v[0], &cn, &err), &err);
+	CHECK_STR(cn, "Intel SGX PCK Certificate");
+	CHECK_OK(ward_crl_from_der(crl_der, crl_n, &pck_crl, &err), &err);
+
+	/* every certificate covered: PCK by the Platform CA CRL, the Platform
+	 * CA by the root CRL (source test time 2023-07-01T01:00:00Z) */
+	struct ward_crl *crls[] = {in.root_crl, pck_crl};
+	struct ward_x509_verify_opts opts = {
+	    .at = at("2023-07-01T01:00:00Z"), .crls = crls, .crl_count = 2, .crl_required = true};
+	CHECK_OK(ward_x509_verify_chain(pck.v[0], &pck.v[1], 1, &in.root, 1, &opts, &chain.v,
+					&chain.n, &err),
+		 &err);
+	CHECK_INT(chain.n, ==, 3);
+	/* the PCK CRL is only good until 2023-07-08T07:27:52Z */
+	opts.at = at("2023-07-09T00:00:00Z");
+	CHECK_ERR(
+	    ward_x509_verify_chain(pck.v[0], &pck.v[1], 1, &in.root, 1, &opts, NULL, NULL, &err),
+	    -WARD_E_EXPIRED);
+	CHECK_MSG(&err, "Intel SGX PCK Certificate");
+	/* without the PCK CRL the leaf is uncovered */
+	opts.at = at("2023-07-01T01:00:00Z");
+	opts.crl_count = 1;
+	CHECK_ERR(
+	    ward_x509_verify_chain(pck.v[0], &pck.v[1], 1, &in.root, 1, &opts, NULL, NULL, &err),
+	    -WARD_E_VERIFY);
+	CHECK_MSG(&err, "depth 0");
+	opts.crl_required = false;
+	CHECK_OK(
+	    ward_x509_verify_chain(pck.v[0], &pck.v[1], 1, &in.root, 1, &opts, NULL, NULL, &err),
+	    &err);
+	/* the PCK certificate expired 2029-09-20T13:20:31Z (source test) */
+	opts.crl_count = 0;
+	opts.at = at("2053-07-01T00:00:00Z");
+	CHECK_ERR(
+	    ward_x509_verify_chain(pck.v[0], &pck.v[1], 1, &in.root, 1, &opts, NULL, NULL, &err),
+	    -WARD_E_EXPIRED);
+}
+
 WARD_TEST(x509_crl_partial_coverage)
 {
 	struct ward_err err = WARD_ERR_INIT;
@@ -640,9 +733,22 @@ WARD_TEST(x509_parse_errors)
 	memcpy(longer, der, n);
 	longer[n] = 0;
 	CHECK_ERR(ward_x509_from_der(longer, n + 1, &c, &err), -WARD_E_MALFORMED);
-	CHECK_MSG(&err, "trailing");
+	CHECK_MSG(&err, "canonical DER");
 	free(longer);
 	CHECK_ERR(ward_x509_from_der("garbage", 7, &c, &err), -WARD_E_MALFORMED);
+	/* BER, not DER: the signature BIT STRING claims 1 unused bit that is set */
+	uint8_t *ber = malloc(n);
+	size_t bs = 0;
+	CHECK(ber);
+	memcpy(ber, der, n);
+	for (size_t i = n - 3; i > 0 && !bs; i--)
+		if (ber[i] == 0x03 && ber[i + 1] == n - i - 2 && ber[i + 2] == 0)
+			bs = i;
+	CHECK(bs > 0);
+	ber[bs + 2] = 1;
+	ber[n - 1] |= 1;
+	CHECK_ERR(ward_x509_from_der(ber, n, &c, &err), -WARD_E_MALFORMED);
+	free(ber);
 	/* PEM: garbage, wrong label, two certs where one is expected */
 	CHECK_ERR(ward_x509_from_pem("garbage", 7, &c, &err), -WARD_E_MALFORMED);
 	CHECK_ERR(ward_x509_from_pem("", 0, &c, &err), -WARD_E_MALFORMED);
@@ -685,6 +791,24 @@ WARD_TEST(x509_parse_errors)
 	CHECK(ward_crl_free(NULL) == NULL);
 	CHECK(ward_x509_free(NULL) == NULL);
 	CHECK(ward_x509_ref(NULL) == NULL);
+}
+
+WARD_TEST(x509_common_name_absent_or_twice)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *none = NULL;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *two = NULL;
+	WARD_AUTOFREE char *subject = NULL;
+	char *cn = NULL;
+
+	CHECK_OK(ward_x509_from_pem(cert_no_cn, strlen(cert_no_cn), &none, &err), &err);
+	CHECK_OK(ward_x509_from_pem(cert_two_cn, strlen(cert_two_cn), &two, &err), &err);
+	CHECK_ERR(ward_x509_common_name(none, &cn, &err), -WARD_E_NOT_FOUND);
+	CHECK_ERR(ward_x509_common_name(two, &cn, &err), -WARD_E_MALFORMED);
+	CHECK_MSG(&err, "several CNs");
+	CHECK(cn == NULL);
+	CHECK_OK(ward_x509_subject(none, &subject, &err), &err);
+	CHECK_STR(subject, "O=Ward Test No CN");
 }
 
 WARD_TEST(x509_pki_accessors)

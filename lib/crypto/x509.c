@@ -17,6 +17,31 @@ static const char *time_name_to_str(time_t t, char buf[32])
 	return buf;
 }
 
+/* Does obj re-encode to exactly der? OpenSSL's parser accepts some BER
+ * (e.g. non-zero unused bits in BIT STRINGs) and would then hash and
+ * export a different encoding than the one received; refuse such input so
+ * fingerprints and exports always describe the bytes we were given. */
+static bool is_canonical(int (*enc)(const void *, uint8_t **), const void *obj, const uint8_t *der,
+			 size_t size)
+{
+	uint8_t *re = NULL;
+	int n = enc(obj, &re);
+	bool same = n > 0 && (size_t)n == size && memcmp(re, der, size) == 0;
+
+	OPENSSL_free(re);
+	return same;
+}
+
+static int enc_cert(const void *x, uint8_t **out)
+{
+	return i2d_X509(x, out);
+}
+
+static int enc_crl(const void *x, uint8_t **out)
+{
+	return i2d_X509_CRL((X509_CRL *)x, out);
+}
+
 /* Parse exactly one DER certificate occupying all of der. */
 static X509 *cert_der(const uint8_t *der, size_t size)
 {
@@ -26,7 +51,7 @@ static X509 *cert_der(const uint8_t *der, size_t size)
 	if (size == 0 || size > LONG_MAX)
 		return NULL;
 	x = d2i_X509(NULL, &p, (long)size);
-	if (x && p != der + size) {
+	if (x && (p != der + size || !is_canonical(enc_cert, x, der, size))) {
 		X509_free(x);
 		return NULL;
 	}
@@ -43,7 +68,7 @@ int ward_x509_from_der(const void *der, size_t size, struct ward_x509 **ret, str
 	x = cert_der(der, size);
 	if (!x)
 		return ward_crypto_err(err, -WARD_E_MALFORMED,
-				       "certificate DER does not parse (or has trailing bytes)");
+				       "certificate is not one canonical DER certificate");
 	*ret = (struct ward_x509 *)x;
 	return 0;
 }
@@ -398,7 +423,7 @@ static X509_CRL *crl_der(const uint8_t *der, size_t size)
 	if (size == 0 || size > LONG_MAX)
 		return NULL;
 	crl = d2i_X509_CRL(NULL, &p, (long)size);
-	if (crl && p != der + size) {
+	if (crl && (p != der + size || !is_canonical(enc_crl, crl, der, size))) {
 		X509_CRL_free(crl);
 		return NULL;
 	}
@@ -430,8 +455,7 @@ int ward_crl_from_der(const void *der, size_t size, struct ward_crl **ret, struc
 		return ward_err_set(err, -WARD_E_TOO_BIG, "CRL of %zu bytes", size);
 	crl = crl_der(der, size);
 	if (!crl)
-		return ward_crypto_err(err, -WARD_E_MALFORMED,
-				       "CRL DER does not parse (or has trailing bytes)");
+		return ward_crypto_err(err, -WARD_E_MALFORMED, "CRL is not one canonical DER CRL");
 	return crl_check_shape(crl, ret, err);
 }
 

@@ -116,7 +116,7 @@ static size_t der_small_int(uint8_t *out, unsigned v)
 static int make_chain(struct ward_sim *s, struct ward_err *err)
 {
 	time_t now = time(NULL);
-	uint8_t ints[9][4], product[16], hwid[2 + 64];
+	uint8_t ints[9][4], product[16];
 	size_t int_sizes[9];
 	static const unsigned spl[9] = {1, SIM_TCB_BL, SIM_TCB_TEE, SIM_TCB_SNP, 0, 0, 0, 0,
 					SIM_TCB_UCODE};
@@ -157,10 +157,8 @@ static int make_chain(struct ward_sim *s, struct ward_err *err)
 	product[1] = (uint8_t)strlen(pname);
 	memcpy(product + 2, pname, strlen(pname));
 	exts[9] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.2", product, 2 + strlen(pname), false};
-	hwid[0] = 0x04; /* OCTET STRING */
-	hwid[1] = 64;
-	memcpy(hwid + 2, s->chip_id, 64);
-	exts[10] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.4", hwid, sizeof(hwid), false};
+	/* AMD's VCEKs carry the raw CHIP_ID as the HWID extension value. */
+	exts[10] = (struct ward_x509_ext){"1.3.6.1.4.1.3704.1.4", s->chip_id, 64, false};
 
 	if ((r = ward_pkey_generate(WARD_KEY_RSA, 4096, &s->ark_key, err)) < 0 ||
 	    (r = ward_pkey_generate(WARD_KEY_RSA, 4096, &s->ask_key, err)) < 0 ||
