@@ -9,6 +9,7 @@
  * Statically linked: it never uses the image's libc. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ward-init: unknown option '%s' (try --help)\n", a);
 			return EXIT_SETUP;
 		}
+	}
+	/* stop signals that arrive while we set up are kept for the app (PID 1
+	 * would otherwise drop them: it has no handlers) */
+	{
+		sigset_t early;
+
+		sigemptyset(&early);
+		for (const int *s = (const int[]){SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+						  SIGUSR2, SIGWINCH, 0};
+		     *s; s++)
+			sigaddset(&early, *s);
+		sigprocmask(SIG_BLOCK, &early, NULL);
 	}
 	/* we will hold keys and plaintext: no core dumps, no ptrace */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

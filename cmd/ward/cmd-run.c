@@ -41,6 +41,10 @@ static void help(FILE *out)
 		"  --ward-init PATH         the ward-init binary (default: next to ward)\n"
 		"  -q, --quiet              no progress messages\n"
 		"\n"
+		"Environment: WARD_STATE_ROOT (default /run/ward), WARD_CACHE_ROOT (default\n"
+		"/var/tmp/ward-cache: prepared read-only rootfs per image), WARD_SIM_STATE\n"
+		"(default /var/lib/ward/sim), WARD_INIT (the ward-init binary).\n"
+		"\n"
 		"The exit status is the app's. Ctrl-C or SIGTERM sends the image's stop\n"
 		"signal, then KILL after the timeout. On a machine without a TEE the\n"
 		"INSECURE sim TEE is used, and says so.\n");
@@ -148,6 +152,8 @@ static int run(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage("run", "IMAGE is required");
 	o.image = argv[optind++];
+	o.state_root = getenv("WARD_STATE_ROOT"); /* NULL: /run/ward */
+	o.cache_root = getenv("WARD_CACHE_ROOT"); /* NULL: /var/tmp/ward-cache */
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	o.args = argv + optind;

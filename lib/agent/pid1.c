@@ -70,8 +70,11 @@ int ward_agent_run_child(char *const *argv, char *const *envp,
 		return ward_err_errno(err, -errno, "fork");
 	if (child == 0) {
 		struct ward_err cerr = WARD_ERR_INIT;
+		sigset_t none;
 
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* the app starts with no signal blocked, whatever PID 1 blocks */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (before_exec && before_exec(ctx, &cerr) < 0) {
 			fprintf(stderr, "ward-init: %s\n", cerr.msg);
 			_exit(127);

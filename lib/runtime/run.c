@@ -118,9 +118,12 @@ static int find_ward_init(const char *given, char *out, size_t size, struct ward
 	ssize_t n;
 
 	if (given || env) {
-		snprintf(out, size, "%s", given ? given : env);
-		if (access(out, X_OK) < 0)
-			return ward_err_errno(err, -errno, "ward-init '%s'", out);
+		const char *p = given ? given : env;
+
+		/* the runtime resolves bind sources itself: make the path absolute */
+		if (!realpath(p, exe) || access(exe, X_OK) < 0)
+			return ward_err_errno(err, -errno, "ward-init '%s'", p);
+		snprintf(out, size, "%s", exe);
 		return 0;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
