@@ -152,6 +152,8 @@ struct unpacker {
 	/* cache of the last parent directory (members come sorted) */
 	char parent_path[WARD_PATH_MAX + 1];
 	int parent_fd;
+	bool parent_setgid; /* new nodes there inherit the directory's group */
+	bool root_owned;    /* we create nodes as 0:0 */
 };
 
 static void parent_cache_drop(struct unpacker *u)
@@ -419,6 +421,11 @@ static int open_parent(struct unpacker *u, const char *parent, struct ward_err *
 		return ward_err_errno(err, fd, "open directory '%s'", parent);
 	u->parent_fd = fd;
 	snprintf(u->parent_path, sizeof(u->parent_path), "%s", parent);
+	{
+		struct stat st;
+
+		u->parent_setgid = fstat(fd, &st) < 0 || (st.st_mode & S_ISGID);
+	}
 	return fd;
 }
 
@@ -495,21 +502,29 @@ static int remove_tree_at(int dirfd, const char *name, struct ward_err *err)
 	return 0;
 }
 
+/* Ownership, mode, xattrs and mtime. fresh: we just created the node with
+ * mode & 0777 (umask 0) as root, so chown and chmod are only needed when
+ * they change something (a set-gid parent passes its group on). */
 static int apply_meta(struct unpacker *u, int pfd, const char *base, int fd, const struct member *m,
-		      struct ward_err *err)
+		      bool fresh, struct ward_err *err)
 {
 	struct timespec ts[2] = {{.tv_sec = m->mtime}, {.tv_sec = m->mtime}};
-	bool is_link = m->type == '2';
+	bool is_link = m->type == '2', chowned = false;
 
 	if (!u->opts->no_chown) {
 		if (m->uid > UINT32_MAX - 1 || m->gid > UINT32_MAX - 1)
 			return ward_err_set(err, -WARD_E_MALFORMED, "member '%s': bad uid/gid",
 					    m->path);
-		if (fchownat(pfd, base, (uid_t)m->uid, (gid_t)m->gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return ward_err_errno(err, -errno, "chown '%s'", m->path);
+		if (!fresh || m->uid != 0 || m->gid != 0 || !u->root_owned || u->parent_setgid) {
+			if (fd >= 0 ? fchown(fd, (uid_t)m->uid, (gid_t)m->gid) < 0
+				    : fchownat(pfd, base, (uid_t)m->uid, (gid_t)m->gid,
+					       AT_SYMLINK_NOFOLLOW) < 0)
+				return ward_err_errno(err, -errno, "chown '%s'", m->path);
+			chowned = true;
+		}
 	}
-	if (!is_link) {
-		/* after chown, which clears set-id bits */
+	/* after chown, which clears set-id bits */
+	if (!is_link && (!fresh || chowned || (m->mode & 07000))) {
 		if (fd >= 0 ? fchmod(fd, m->mode & 07777) < 0
 			    : fchmodat(pfd, base, m->mode & 07777, 0) < 0)
 			return ward_err_errno(err, -errno, "chmod '%s'", m->path);
@@ -521,7 +536,10 @@ static int apply_meta(struct unpacker *u, int pfd, const char *base, int fd, con
 				ward_debug("unpack: xattr %s on '%s': %s", m->xattrs[i].name,
 					   m->path, strerror(errno));
 	}
-	if (m->type != '5' && utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+	if (m->type == '5')
+		return 0; /* directory times change as children arrive */
+	if (fd >= 0 && m->type != '5' ? futimens(fd, ts) < 0
+				      : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return ward_err_errno(err, -errno, "set times of '%s'", m->path);
 	return 0;
 }
@@ -542,13 +560,98 @@ static int write_all(int fd, const uint8_t *p, size_t n, const char *path, struc
 	return 0;
 }
 
+/* Create the node for m in pfd/base. Returns 0 (with *ret_fd for regular
+ * files and directories), 1 when skipped, -EEXIST when something is in the
+ * way, or another negative code with err set. */
+static int create_node(struct unpacker *u, int pfd, const char *base, const struct member *m,
+		       const uint8_t *data, int *ret_fd, struct ward_err *err)
+{
+	mode_t perm = m->mode & 0777;
+	int fd, r;
+
+	switch (m->type) {
+	case '0':
+	case '7':
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
+		if (fd < 0)
+			return errno == EEXIST
+				   ? -EEXIST
+				   : ward_err_errno(err, -errno, "create '%s'", m->path);
+		*ret_fd = fd;
+		r = write_all(fd, data, m->size, m->path, err);
+		if (r < 0)
+			return r;
+		u->stats.bytes += m->size;
+		return 0;
+	case '5':
+		if (mkdirat(pfd, base, perm) < 0)
+			return errno == EEXIST ? -EEXIST
+					       : ward_err_errno(err, -errno, "mkdir '%s'", m->path);
+		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return ward_err_errno(err, -errno, "open directory '%s'", m->path);
+		*ret_fd = fd;
+		return 0;
+	case '2':
+		if (!m->link[0])
+			return ward_err_set(err, -WARD_E_MALFORMED, "symlink '%s': empty target",
+					    m->path);
+		if (symlinkat(m->link, pfd, base) < 0)
+			return errno == EEXIST
+				   ? -EEXIST
+				   : ward_err_errno(err, -errno, "symlink '%s'", m->path);
+		return 0;
+	case '1': {
+		char target[WARD_PATH_MAX + 1], tparent[WARD_PATH_MAX + 1];
+		const char *tbase;
+		WARD_AUTOCLOSE int tpfd = -1;
+
+		snprintf(target, sizeof(target), "%s", m->link);
+		r = normalise(target, err);
+		if (r < 0 || !target[0])
+			return ward_err_set(err, -WARD_E_MALFORMED, "hardlink '%s': bad target",
+					    m->path);
+		split(target, tparent, &tbase);
+		tpfd = ward_open_in_root(u->rootfd, tparent, O_PATH | O_DIRECTORY, 0);
+		if (tpfd < 0)
+			return ward_err_errno(err, tpfd, "hardlink '%s': target '%s'", m->path,
+					      target);
+		/* no AT_SYMLINK_FOLLOW: a symlink target is linked as the symlink */
+		if (linkat(tpfd, tbase, pfd, base, 0) < 0)
+			return errno == EEXIST
+				   ? -EEXIST
+				   : ward_err_errno(err, -errno, "hardlink '%s' -> '%s'", m->path,
+						    target);
+		return 1; /* a hardlink shares the target's metadata */
+	}
+	case '3':
+	case '4':
+	case '6': {
+		mode_t type = m->type == '3' ? S_IFCHR : m->type == '4' ? S_IFBLK : S_IFIFO;
+
+		if (type != S_IFIFO && u->opts->no_devices) {
+			ward_debug("unpack: skipping device '%s'", m->path);
+			return 1;
+		}
+		if (mknodat(pfd, base, type | perm, makedev(m->devmajor, m->devminor)) < 0)
+			return errno == EEXIST ? -EEXIST
+					       : ward_err_errno(err, -errno, "mknod '%s'", m->path);
+		return 0;
+	}
+	default:
+		return ward_err_set(err, -WARD_E_UNSUPPORTED, "member '%s': unsupported type '%c'",
+				    m->path, m->type);
+	}
+}
+
 static int apply_member(struct unpacker *u, struct member *m, const uint8_t *data,
 			struct ward_err *err)
 {
 	char parent[WARD_PATH_MAX + 1];
 	const char *base;
 	struct stat st;
-	bool exists;
+	WARD_AUTOCLOSE int fd = -1;
+	bool fresh = true;
 	int pfd, r;
 
 	split(m->path, parent, &base);
@@ -591,99 +694,39 @@ static int apply_member(struct unpacker *u, struct member *m, const uint8_t *dat
 	if (pfd < 0)
 		return ward_err_prefix(err, "member '%s'", m->path);
 
-	exists = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (exists && !(m->type == '5' && S_ISDIR(st.st_mode))) {
-		/* replace what lower layers had (a directory only by a non-directory) */
+	/* create; if something is in the way (from a lower layer), replace it,
+	 * except that a directory over a directory keeps it */
+	for (int attempt = 0;; attempt++) {
+		r = create_node(u, pfd, base, m, data, &fd, err);
+		if (r != -EEXIST)
+			break;
+		if (attempt > 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return ward_err_errno(err, -EEXIST, "create '%s'", m->path);
+		if (m->type == '5' && S_ISDIR(st.st_mode)) {
+			fresh = false;
+			fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			r = fd < 0 ? ward_err_errno(err, -errno, "open directory '%s'", m->path)
+				   : 0;
+			break;
+		}
 		r = remove_tree_at(pfd, base, err);
 		if (r < 0)
 			return ward_err_prefix(err, "member '%s'", m->path);
-		exists = false;
-		if (S_ISDIR(st.st_mode))
-			parent_cache_drop(u), pfd = open_parent(u, parent, err);
-		if (pfd < 0)
-			return ward_err_prefix(err, "member '%s'", m->path);
-	}
-
-	switch (m->type) {
-	case '0':
-	case '7': {
-		WARD_AUTOCLOSE int fd =
-		    openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-		if (fd < 0)
-			return ward_err_errno(err, -errno, "create '%s'", m->path);
-		r = write_all(fd, data, m->size, m->path, err);
-		if (r < 0)
-			return r;
-		u->stats.bytes += m->size;
-		r = apply_meta(u, pfd, base, fd, m, err);
-		if (r < 0)
-			return r;
-		break;
-	}
-	case '5': {
-		WARD_AUTOCLOSE int fd = -1;
-
-		if (!exists && mkdirat(pfd, base, 0700) < 0)
-			return ward_err_errno(err, -errno, "mkdir '%s'", m->path);
-		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return ward_err_errno(err, -errno, "open directory '%s'", m->path);
-		r = apply_meta(u, pfd, base, fd, m, err);
-		if (r < 0)
-			return r;
-		break;
-	}
-	case '2':
-		if (!m->link[0])
-			return ward_err_set(err, -WARD_E_MALFORMED, "symlink '%s': empty target",
-					    m->path);
-		if (symlinkat(m->link, pfd, base) < 0)
-			return ward_err_errno(err, -errno, "symlink '%s'", m->path);
-		r = apply_meta(u, pfd, base, -1, m, err);
-		if (r < 0)
-			return r;
-		break;
-	case '1': {
-		char target[WARD_PATH_MAX + 1], tparent[WARD_PATH_MAX + 1];
-		const char *tbase;
-		WARD_AUTOCLOSE int tpfd = -1;
-
-		snprintf(target, sizeof(target), "%s", m->link);
-		r = normalise(target, err);
-		if (r < 0 || !target[0])
-			return ward_err_set(err, -WARD_E_MALFORMED, "hardlink '%s': bad target",
-					    m->path);
-		split(target, tparent, &tbase);
-		tpfd = ward_open_in_root(u->rootfd, tparent, O_PATH | O_DIRECTORY, 0);
-		if (tpfd < 0)
-			return ward_err_errno(err, tpfd, "hardlink '%s': target '%s'", m->path,
-					      target);
-		/* no AT_SYMLINK_FOLLOW: a symlink target is linked as the symlink */
-		if (linkat(tpfd, tbase, pfd, base, 0) < 0)
-			return ward_err_errno(err, -errno, "hardlink '%s' -> '%s'", m->path,
-					      target);
-		break;
-	}
-	case '3':
-	case '4':
-	case '6': {
-		mode_t type = m->type == '3' ? S_IFCHR : m->type == '4' ? S_IFBLK : S_IFIFO;
-
-		if (type != S_IFIFO && u->opts->no_devices) {
-			ward_debug("unpack: skipping device '%s'", m->path);
-			return 0;
+		if (S_ISDIR(st.st_mode)) {
+			parent_cache_drop(u);
+			pfd = open_parent(u, parent, err);
+			if (pfd < 0)
+				return ward_err_prefix(err, "member '%s'", m->path);
 		}
-		if (mknodat(pfd, base, type | 0600, makedev(m->devmajor, m->devminor)) < 0)
-			return ward_err_errno(err, -errno, "mknod '%s'", m->path);
-		r = apply_meta(u, pfd, base, -1, m, err);
+	}
+	if (r < 0)
+		return r;
+	if (r == 1 && m->type != '1')
+		return 0; /* a device skipped with no_devices */
+	if (r == 0) {
+		r = apply_meta(u, pfd, base, fd, m, fresh, err);
 		if (r < 0)
 			return r;
-		break;
-	}
-	default:
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "member '%s': unsupported type '%c'",
-				    m->path, m->type);
 	}
 	if (m->type == '5')
 		parent_cache_drop(u); /* a directory may have replaced a cached path */
@@ -846,9 +889,14 @@ int ward_unpack_tar(int rootfd, const uint8_t *tar, size_t size,
 	    .opts = opts ? opts : &defaults,
 	    .parent_fd = -1,
 	};
+	mode_t old_umask;
 	int r;
 
+	/* nodes are created with their final permission bits */
+	u.root_owned = geteuid() == 0 && getegid() == 0;
+	old_umask = umask(0);
 	r = unpack(&u, tar, size, err);
+	umask(old_umask);
 	parent_cache_drop(&u);
 	pathset_clear(&u.created);
 	if (r < 0)

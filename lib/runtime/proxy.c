@@ -162,7 +162,9 @@ void rt_proxy_stop(struct rt_proxy *p)
 	if (!p)
 		return;
 	if (p->stop_pipe[1] >= 0)
-		(void)write(p->stop_pipe[1], "x", 1);
+		if (write(p->stop_pipe[1], "x", 1) < 0) {
+			/* a full pipe already wakes the listeners */
+		}
 	for (size_t i = 0; i < p->count; i++) {
 		if (p->l[i].started)
 			pthread_join(p->l[i].thread, NULL);
