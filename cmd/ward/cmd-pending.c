@@ -32,7 +32,5 @@ PENDING(secret, "secret", "[coordinator]", "set, get and rotate user-defined sec
 PENDING(verify, "verify", "[coordinator]",
 	"verify a coordinator's own attestation and pin its certificate",
 	"ward verify --coordinator URL --reference FILE")
-PENDING(evidence, "evidence", "[attest]", "collect, show and verify TEE attestation evidence",
-	"ward evidence verify|show|collect ...")
 PENDING(volume, "volume", "[volume]", "create, check and inspect protected volumes",
 	"ward volume create|check|inspect ...")

@@ -221,6 +221,12 @@ WARD_PUBLIC int ward_dcap_verify(const void *quote, size_t quote_size,
 WARD_PUBLIC int ward_dcap_verify_quote_only(const void *quote, size_t quote_size, time_t at,
 					    struct ward_err *err);
 
+/* Claims of a parsed, NOT verified quote (for display): tee,
+ * quote_version, debug, report_data, measurement, measurements, and
+ * "verified": false. *ret is a new reference. */
+WARD_PUBLIC int ward_dcap_quote_claims(const struct ward_dcap_quote *q, json_t **ret,
+				       struct ward_err *err);
+
 /* The built-in Intel SGX Root CA as PEM text (static, NUL-terminated).
  * Its DER SHA-256 is pinned and checked before first use. */
 WARD_PUBLIC const char *ward_dcap_intel_root_pem(void);

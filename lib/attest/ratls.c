@@ -44,7 +44,7 @@ static int extract_legacy(const struct ward_x509 *cert, const uint8_t *val, size
 			  struct ward_ratls_evidence *ev, struct ward_err *err)
 {
 	uint8_t h[32];
-	const uint8_t *rd;
+	const uint8_t *rd = NULL;
 	static const uint8_t zero[32];
 	int r;
 
@@ -139,7 +139,7 @@ static int extract_dice(const struct ward_x509 *cert, const uint8_t *val, size_t
 			struct ward_ratls_evidence *ev, struct ward_err *err)
 {
 	struct ward_cur c = ward_cur_make(val, size);
-	const uint8_t *quote, *claims, *rd;
+	const uint8_t *quote, *claims, *rd = NULL;
 	size_t quote_size, claims_size;
 	uint64_t tag, n;
 	uint8_t h[32];

@@ -130,6 +130,12 @@ int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dc
 	r |= json_object_set_new(c, "debug", json_boolean(ward_dcap_quote_is_debug(q)));
 	r |= set_hex(c, "report_data", tdx ? q->td.report_data : q->enclave.report_data, 64);
 	r |= tdx ? td_claims(m, &q->td) : sgx_claims(m, &q->enclave);
+	/* The fields every Ward verifier's claims share (policy checks use them):
+	 * the launch measurement is MRTD for a TD and MRENCLAVE for an enclave. */
+	r |= set_hex(c, "measurement", tdx ? q->td.mrtd : q->enclave.mrenclave, tdx ? 48 : 32);
+	r |= json_object_set_new(c, "verified", json_true());
+	r |= json_object_set_new(c, "insecure", json_false());
+	r |= json_object_set_new(c, "warnings", json_array());
 
 	r |= set_str(tcb, "status", ward_dcap_tcb_status_name(e->status));
 	r |= json_object_set(tcb, "advisory_ids", e->advisories);
@@ -155,6 +161,31 @@ int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dc
 	r |= set_time(coll, "expires", collateral_expires);
 	r |= set_time(coll, "tcb_info_next_update", ti->next_update);
 	r |= set_time(coll, "qe_identity_next_update", qi->next_update);
+	if (r != 0)
+		return ward_err_set(err, -ENOMEM, "out of memory building claims");
+	*ret = WARD_TAKE_PTR(c);
+	return 0;
+}
+
+int ward_dcap_quote_claims(const struct ward_dcap_quote *q, json_t **ret, struct ward_err *err)
+{
+	WARD_CLEANUP(json_decrefp) json_t *c = json_object();
+	json_t *m = json_object();
+	bool tdx = q->tee_type == WARD_DCAP_TEE_TDX;
+	int r = 0;
+
+	if (!c || !m) {
+		json_decref(m);
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	}
+	r |= json_object_set_new(c, "measurements", m);
+	r |= set_str(c, "tee", tdx ? "tdx" : "sgx");
+	r |= set_int(c, "quote_version", q->version);
+	r |= json_object_set_new(c, "debug", json_boolean(ward_dcap_quote_is_debug(q)));
+	r |= set_hex(c, "report_data", tdx ? q->td.report_data : q->enclave.report_data, 64);
+	r |= tdx ? td_claims(m, &q->td) : sgx_claims(m, &q->enclave);
+	r |= set_hex(c, "measurement", tdx ? q->td.mrtd : q->enclave.mrenclave, tdx ? 48 : 32);
+	r |= json_object_set_new(c, "verified", json_false());
 	if (r != 0)
 		return ward_err_set(err, -ENOMEM, "out of memory building claims");
 	*ret = WARD_TAKE_PTR(c);
