@@ -346,6 +346,16 @@ WARD_TEST(unpack_malformed_headers)
 
 /* ---- layers ---- */
 
+static char *g_pubopts[8];
+static size_t g_pubopts_count;
+
+static void free_pubopts(void)
+{
+	for (size_t i = 0; i < 8; i++)
+		free(g_pubopts[i]), g_pubopts[i] = NULL;
+	g_pubopts_count = 0;
+}
+
 static void make_layer(struct ward_agent_layer *L, struct ward_layer_key *key, const uint8_t *tar,
 		       size_t tar_size, uint8_t **ret_ct, size_t *ret_ct_size)
 {
@@ -373,7 +383,8 @@ static void make_layer(struct ward_agent_layer *L, struct ward_layer_key *key, c
 	snprintf(L->blob, sizeof(L->blob), ".ward/layers/%s", hex);
 	snprintf(L->media_type, sizeof(L->media_type),
 		 "application/vnd.oci.image.layer.v1.tar+gzip+encrypted");
-	L->pubopts = pubopts; /* leaked on purpose in tests: small */
+	L->pubopts = pubopts;
+	g_pubopts[g_pubopts_count++ % 8] = pubopts; /* freed by free_pubopts() */
 	free(gz);
 	*ret_ct = ct;
 	*ret_ct_size = gz_size;
@@ -419,6 +430,7 @@ WARD_TEST(layer_open_verifies_before_release)
 		  -WARD_E_VERIFY);
 	CHECK_MSG(&err, "HMAC");
 	ct[ct_size / 2] ^= 0x40;
+	free(ct);
 	make_layer(&L, &key, t.buf, t.len, &ct, &ct_size);
 	/* wrong diff_id / plaintext digest / media types */
 	struct ward_agent_layer L2 = L;
@@ -444,6 +456,7 @@ WARD_TEST(layer_open_verifies_before_release)
 	CHECK_ERR(ward_agent_layer_open(&L2, ct, ct_size, &key, &tar, &tar_size, &err),
 		  -WARD_E_MALFORMED);
 	CHECK(tar == NULL);
+	free_pubopts();
 }
 
 WARD_TEST(layer_apply_from_blob_file)
@@ -493,6 +506,7 @@ WARD_TEST(layer_apply_from_blob_file)
 		  -WARD_E_MALFORMED);
 	close(wfd);
 	scratch_done(fd);
+	free_pubopts();
 }
 
 WARD_TEST(config_parse)

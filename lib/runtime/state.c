@@ -26,7 +26,7 @@ int ward_state_get(const char *state_root, const char *name, struct ward_contain
 {
 	WARD_AUTOJSON json_t *j = NULL;
 	char path[PATH_MAX];
-	const char *s;
+	const char *s = NULL;
 	int64_t v;
 	struct ward_container_info info = {0};
 	int r;

@@ -3,7 +3,8 @@
 # Usage in a test: source test-run-lib.sh WARD WARD_INIT
 set -u
 WARD=$1
-export WARD_INIT=$2
+# WARD_TEST_INIT: a static ward-init to pair with a sanitizer build of ward
+export WARD_INIT=${WARD_TEST_INIT:-$2}
 IMAGES=${WARD_TEST_IMAGES:-/var/tmp/ward-test-images}
 fail=0
 T=$(mktemp -d /tmp/ward-test-run.XXXXXX)
@@ -13,6 +14,10 @@ OUT=$T/out
 skip() { echo "SKIP: $*"; rm -rf "$T"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v runc >/dev/null || skip "needs runc"
+# sanitizer builds link ward-init dynamically; it cannot run inside an image
+if readelf -l "$WARD_INIT" 2>/dev/null | grep -q 'program interpreter'; then
+	skip "ward-init is dynamically linked (sanitizer build): it needs the static one"
+fi
 [ -d "$IMAGES/tiny/oci" ] || skip "no test images in $IMAGES (shared/images/make-test-images.sh)"
 
 cleanup_all() {
