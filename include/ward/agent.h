@@ -131,6 +131,23 @@ WARD_PUBLIC int ward_agent_insecure_keyfile_load(const void *buf, size_t size, j
 WARD_PUBLIC int ward_agent_insecure_keyfile_key(void *ctx, const struct ward_agent_layer *layer,
 						struct ward_layer_key *ret, struct ward_err *err);
 
+/* The ocicrypt key source: each layer's keys_jwe (base64 of a flattened
+ * JSON JWE, as in the org.opencontainers.image.enc.keys.jwe annotation) is
+ * decrypted with the first private key that opens it; its payload is
+ * ocicrypt's private options {"symkey","digest","cipheroptions":{"nonce"}}.
+ * In production the private key is a coordinator resource released after
+ * attestation; keys are borrowed. */
+struct ward_agent_jwe_keys {
+	struct ward_pkey *const *keys;
+	size_t count;
+};
+WARD_PUBLIC int ward_agent_jwe_layer_key(void *ctx /* struct ward_agent_jwe_keys */,
+					 const struct ward_agent_layer *layer,
+					 struct ward_layer_key *ret, struct ward_err *err);
+/* Parse ocicrypt private options (JSON) into a key. */
+WARD_PUBLIC int ward_agent_privopts_parse(const void *buf, size_t size, struct ward_layer_key *ret,
+					  struct ward_err *err);
+
 /* ---- layer decryption ---------------------------------------------------- */
 
 /* ocicrypt layer encryption (AES-256-CTR, HMAC-SHA256 over the ciphertext):

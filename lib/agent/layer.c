@@ -21,6 +21,7 @@
 #include "ward/cleanup.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
+#include "ward/jose.h"
 #include "ward/json.h"
 #include "ward/log.h"
 #include "ward/util.h"
@@ -232,6 +233,61 @@ int ward_agent_insecure_keyfile_key(void *ctx, const struct ward_agent_layer *la
 		return ward_err_prefix(err, "insecure key file");
 	*ret = key;
 	return 0;
+}
+
+int ward_agent_privopts_parse(const void *buf, size_t size, struct ward_layer_key *ret,
+			      struct ward_err *err)
+{
+	WARD_AUTOJSON json_t *j = NULL;
+	json_t *co = NULL;
+	struct ward_layer_key key;
+	int r;
+
+	WARD_CLEANUP_ERASE(key);
+	r = ward_json_parse(buf, size, 64 << 10, &j, err);
+	if (r < 0)
+		return ward_err_prefix(err, "layer private options");
+	if (!json_is_object(j))
+		return ward_err_set(err, -WARD_E_MALFORMED, "layer private options: not an object");
+	if ((r = b64_fixed(j, "$", "symkey", key.symkey, 32, err)) < 0 ||
+	    (r = get_digest(j, "$", "digest", key.digest, err)) < 0 ||
+	    (r = ward_json_get_object(j, "$", "cipheroptions", true, &co, err)) < 0 ||
+	    (r = b64_fixed(co, "$.cipheroptions", "nonce", key.nonce, 16, err)) < 0)
+		return ward_err_prefix(err, "layer private options");
+	*ret = key;
+	return 0;
+}
+
+int ward_agent_jwe_layer_key(void *ctx, const struct ward_agent_layer *layer,
+			     struct ward_layer_key *ret, struct ward_err *err)
+{
+	const struct ward_agent_jwe_keys *k = ctx;
+	WARD_AUTOFREE uint8_t *raw = NULL;
+	WARD_AUTOJSON json_t *jwe = NULL;
+	size_t raw_size;
+	int r = -WARD_E_NOT_FOUND;
+
+	if (!layer->keys_jwe)
+		return ward_err_set(err, -WARD_E_NOT_FOUND,
+				    "layer %s has no wrapped key (keys_jwe)",
+				    layer->encrypted_digest);
+	r = ward_base64_decode(layer->keys_jwe, strlen(layer->keys_jwe), &raw, &raw_size, err);
+	if (r < 0 || (r = ward_json_parse(raw, raw_size, 1 << 20, &jwe, err)) < 0)
+		return ward_err_prefix(err, "layer %s: keys_jwe", layer->encrypted_digest);
+	if (k->count == 0)
+		return ward_err_set(err, -WARD_E_NOT_FOUND, "no private key to open layer keys");
+	for (size_t i = 0; i < k->count; i++) {
+		WARD_CLEANUP(ward_secret_freep) struct ward_secret *pt = NULL;
+
+		r = ward_jwe_decrypt(k->keys[i], jwe, &pt, err);
+		if (r == -WARD_E_VERIFY)
+			continue; /* not for this key: try the next */
+		if (r < 0)
+			return ward_err_prefix(err, "layer %s: keys_jwe", layer->encrypted_digest);
+		return ward_agent_privopts_parse(pt->data, pt->size, ret, err);
+	}
+	return ward_err_set(err, -WARD_E_VERIFY, "layer %s: no key opens its keys_jwe",
+			    layer->encrypted_digest);
 }
 
 /* ---- cipher ---- */

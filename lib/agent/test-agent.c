@@ -15,6 +15,7 @@
 #include "ward/crypto.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
+#include "ward/jose.h"
 #include "ward/json.h"
 
 /* ---- a tiny tar writer for crafted layers ---- */
@@ -669,6 +670,125 @@ WARD_TEST(default_caps)
 	CHECK_INT(__builtin_popcountll(c), ==, 14);
 	CHECK(!(c & (1ull << 21))); /* CAP_SYS_ADMIN */
 	CHECK(c & (1ull << 10));    /* CAP_NET_BIND_SERVICE */
+}
+
+/* Layers encrypted by skopeo (ocicrypt), RSA-OAEP and ECDH-ES+A256KW
+ * (../shared/vectors/ocicrypt): open the JWE with the private key, verify,
+ * decrypt, gunzip and unpack with our code. */
+static void skopeo_case(bool *ward_test_failed_, const char *dir, const char *keyfile)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	const char *base = ward_test_vector("ocicrypt");
+	char path[1024];
+	WARD_AUTOJSON json_t *index = NULL, *man = NULL, *cfg = NULL;
+	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *priv = NULL;
+	WARD_AUTOFREE uint8_t *pem = NULL;
+	size_t pem_size;
+	json_t *layers, *l;
+	size_t i;
+
+	if (!base) {
+		printf("SKIP: no ocicrypt vectors\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", base, keyfile);
+	CHECK_OK(ward_file_read(path, 1 << 20, &pem, &pem_size, &err), &err);
+	CHECK_OK(ward_pkey_from_pem(pem, pem_size, &priv, &err), &err);
+	snprintf(path, sizeof(path), "%s/%s/index.json", base, dir);
+	CHECK_OK(ward_json_load_file(path, 1 << 20, &index, &err), &err);
+	snprintf(path, sizeof(path), "%s/%s/blobs/sha256/%s", base, dir,
+		 json_string_value(json_object_get(
+		     json_array_get(json_object_get(index, "manifests"), 0), "digest")) +
+		     7);
+	CHECK_OK(ward_json_load_file(path, 1 << 20, &man, &err), &err);
+	snprintf(path, sizeof(path), "%s/%s/blobs/sha256/%s", base, dir,
+		 json_string_value(json_object_get(json_object_get(man, "config"), "digest")) + 7);
+	CHECK_OK(ward_json_load_file(path, 1 << 20, &cfg, &err), &err);
+	layers = json_object_get(man, "layers");
+	CHECK(json_array_size(layers) > 0);
+	json_array_foreach(layers, i, l)
+	{
+		const json_t *ann = json_object_get(l, "annotations");
+		struct ward_agent_layer L = {0};
+		struct ward_pkey *keys[1] = {priv};
+		struct ward_agent_jwe_keys jk = {keys, 1};
+		struct ward_layer_key key;
+		WARD_AUTOFREE uint8_t *ct = NULL, *tar = NULL;
+		size_t ct_size, tar_size;
+		const char *d = json_string_value(json_object_get(l, "digest"));
+
+		snprintf(L.encrypted_digest, sizeof(L.encrypted_digest), "%s", d);
+		snprintf(L.media_type, sizeof(L.media_type), "%s",
+			 json_string_value(json_object_get(l, "mediaType")));
+		snprintf(L.diff_id, sizeof(L.diff_id), "%s",
+			 json_string_value(json_array_get(
+			     json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i)));
+		L.pubopts =
+		    json_string_value(json_object_get(ann, "org.opencontainers.image.enc.pubopts"));
+		L.keys_jwe = json_string_value(
+		    json_object_get(ann, "org.opencontainers.image.enc.keys.jwe"));
+		CHECK(L.pubopts && L.keys_jwe);
+		CHECK_OK(ward_agent_jwe_layer_key(&jk, &L, &key, &err), &err);
+		snprintf(L.plain_digest, sizeof(L.plain_digest), "%s", key.digest);
+		snprintf(path, sizeof(path), "%s/%s/blobs/sha256/%s", base, dir, d + 7);
+		CHECK_OK(ward_file_read(path, 64 << 20, &ct, &ct_size, &err), &err);
+		CHECK_OK(ward_agent_layer_open(&L, ct, ct_size, &key, &tar, &tar_size, &err), &err);
+		int fd = scratch();
+		struct ward_unpack_stats st = {0};
+		CHECK(fd >= 0);
+		CHECK_OK(ward_unpack_tar(fd, tar, tar_size, NULL, &st, &err), &err);
+		CHECK(st.entries > 0);
+		scratch_done(fd);
+		/* the other key type cannot open it */
+		jk.count = 0;
+		CHECK_ERR(ward_agent_jwe_layer_key(&jk, &L, &key, &err), -WARD_E_NOT_FOUND);
+	}
+}
+
+WARD_TEST(skopeo_ocicrypt_layers)
+{
+	skopeo_case(ward_test_failed_, "encrypted-ecp256", "ecp256-priv.pem");
+	skopeo_case(ward_test_failed_, "encrypted-rsa", "rsa2048-priv.pem");
+}
+
+WARD_TEST(privopts_and_jwe_errors)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct ward_layer_key key;
+	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *k1 = NULL;
+	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *k2 = NULL;
+	WARD_AUTOJSON json_t *jwe = NULL;
+	WARD_AUTOFREE char *txt = NULL, *b64 = NULL;
+	const char *po = "{\"symkey\":\"VmVyeSBzZWNyZXQga2V5IG1hdGVyaWFsIDMyIGJ5dGU=\","
+			 "\"digest\":\"sha256:"
+			 "4fc5f6965ff0941c4cdce6287d5a2eb84f5de0673ca62a9f7000121807ada3d5\","
+			 "\"cipheroptions\":{\"nonce\":\"ae6bwOxijBxazDE8nHCwqw==\"}}";
+	struct ward_agent_layer L = {.encrypted_digest = "sha256:x"};
+
+	CHECK_OK(ward_agent_privopts_parse(po, strlen(po), &key, &err), &err);
+	CHECK_MEM(key.symkey, "Very secret key material 32 byte", 32);
+	CHECK_ERR(ward_agent_privopts_parse("{\"symkey\":\"AA==\"}", 17, &key, &err),
+		  -WARD_E_MALFORMED);
+	CHECK_ERR(ward_agent_privopts_parse("[]", 2, &key, &err), -WARD_E_MALFORMED);
+
+	CHECK_OK(ward_pkey_generate(WARD_KEY_EC_P256, 0, &k1, &err), &err);
+	CHECK_OK(ward_pkey_generate(WARD_KEY_EC_P256, 0, &k2, &err), &err);
+	CHECK_OK(ward_jwe_encrypt(k1, WARD_JWE_ECDH_ES_A256KW, po, strlen(po), &jwe, &err), &err);
+	CHECK_OK(ward_json_dump(jwe, &txt, &err), &err);
+	b64 = ward_base64_encode_alloc(txt, strlen(txt));
+	L.keys_jwe = b64;
+	struct ward_pkey *both[2] = {k2, k1};
+	struct ward_agent_jwe_keys jk = {both, 2};
+	CHECK_OK(ward_agent_jwe_layer_key(&jk, &L, &key, &err), &err); /* the second key opens it */
+	CHECK_STR(key.digest,
+		  "sha256:4fc5f6965ff0941c4cdce6287d5a2eb84f5de0673ca62a9f7000121807ada3d5");
+	jk.count = 1; /* only k2 */
+	CHECK_ERR(ward_agent_jwe_layer_key(&jk, &L, &key, &err), -WARD_E_VERIFY);
+	CHECK_MSG(&err, "no key opens");
+	L.keys_jwe = NULL;
+	CHECK_ERR(ward_agent_jwe_layer_key(&jk, &L, &key, &err), -WARD_E_NOT_FOUND);
+	L.keys_jwe = "!!!";
+	CHECK(ward_agent_jwe_layer_key(&jk, &L, &key, &err) < 0);
 }
 
 WARD_TEST_MAIN()
