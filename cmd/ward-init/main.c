@@ -38,6 +38,7 @@ static const char *arg_sim_socket = WARD_SIM_SOCKET_DEFAULT;
 static const char *arg_insecure_keys;
 static const char *arg_coordinator;
 static const char *arg_workload;
+static const char *arg_key_resource;
 static char *arg_env[MAX_ENV];
 static size_t arg_env_count;
 
@@ -48,6 +49,8 @@ static void help(void)
 	       "'ward run' (or as the entrypoint of a converted image), not by hand.\n\n"
 	       "  --coordinator URL           attest to this coordinator for the layer keys\n"
 	       "  --workload NAME             workload of the manifest to run\n"
+	       "  --key-resource PATH         KBS resource holding the image's private key\n"
+	       "                              (default: default/image-key/WORKLOAD)\n"
 	       "  --env K=V                   plain environment setting for the app (repeatable)\n"
 	       "  --insecure-host-keys FILE   INSECURE: layer keys from a host file (no\n"
 	       "                              attestation; development only)\n"
@@ -111,6 +114,65 @@ static void sim_evidence_note(void)
 	}
 }
 
+/* The HTTPS transport to the coordinator, with its identity pinned. It
+ * lands with lib/http ([coordinator]); until then this build cannot reach
+ * a coordinator and says so. */
+static int coordinator_transport(const char *url, struct ward_kbs_transport *ret,
+				 struct ward_err *err)
+{
+	(void)ret;
+	return ward_err_set(err, -WARD_E_UNSUPPORTED,
+			    "coordinator %s: this build has no HTTPS client for the KBS protocol "
+			    "yet (it lands with the [coordinator] issue)",
+			    url);
+}
+
+/* Attest to the coordinator, then fetch the workload bundle and the
+ * image's private key (which opens each layer's keys_jwe). */
+static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **ret_bundle,
+			    struct ward_pkey **ret_image_key, struct ward_err *err)
+{
+	struct ward_kbs_transport t = {0};
+	struct ward_tee_opts topts = {0};
+	struct ward_kbs_evidence_source ev = {0};
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *pem = NULL;
+	char path[256];
+	int r;
+
+	if (!arg_workload)
+		return ward_err_set(err, -WARD_E_USAGE, "--workload NAME is required");
+	r = coordinator_transport(arg_coordinator, &t, err);
+	if (r < 0)
+		return r;
+	if (access(arg_sim_socket, F_OK) == 0) {
+		ev = (struct ward_kbs_evidence_source){WARD_TEE_SIM, ward_kbs_sim_evidence,
+						       (void *)arg_sim_socket};
+	} else {
+		topts.tee = ward_tee_detect(NULL);
+		if (topts.tee == WARD_TEE_NONE)
+			return ward_err_set(err, -WARD_E_NOT_FOUND,
+					    "no TEE here and no sim socket at %s", arg_sim_socket);
+		topts.want_aux = true;
+		ev = (struct ward_kbs_evidence_source){topts.tee, ward_kbs_tee_evidence, &topts};
+	}
+	r = ward_kbs_attest(&t, &ev, kbs, err);
+	if (r < 0)
+		return r;
+	fprintf(stderr, "ward-init: attested to %s (%s)\n", arg_coordinator, ward_tee_name(ev.tee));
+	snprintf(path, sizeof(path), "ward/bundle/%s", arg_workload);
+	r = ward_kbs_resource(&t, kbs, path, ret_bundle, err);
+	if (r < 0)
+		return r;
+	if (arg_key_resource)
+		snprintf(path, sizeof(path), "%s", arg_key_resource);
+	else
+		snprintf(path, sizeof(path), "default/image-key/%s", arg_workload);
+	r = ward_kbs_resource(&t, kbs, path, &pem, err);
+	if (r < 0)
+		return r;
+	return ward_pkey_from_pem(pem->data, pem->size, ret_image_key, err);
+}
+
 int main(int argc, char **argv)
 {
 	WARD_CLEANUP(ward_agent_config_freep) struct ward_agent_config *cfg = NULL;
@@ -119,6 +181,12 @@ int main(int argc, char **argv)
 	WARD_AUTOCLOSE int wardfd = -1, rootfd = -1;
 	struct ward_err err = WARD_ERR_INIT;
 	struct ward_agent_keysource keys = {0};
+	WARD_CLEANUP(ward_kbs_session_clear) struct ward_kbs_session kbs = {0};
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *bundle = NULL;
+	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *image_key = NULL;
+	struct ward_agent_jwe_keys jwe_keys = {0};
+	char **bundle_argv = NULL, **bundle_env = NULL;
+	size_t bundle_argc = 0, bundle_envc = 0;
 	struct ward_unpack_stats stats = {0};
 	struct child_ctx child = {0};
 	char **app_argv = NULL, **app_envp = NULL;
@@ -152,6 +220,8 @@ int main(int argc, char **argv)
 			arg_coordinator = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--workload") == 0) {
 			arg_workload = argv[++i];
+		} else if (i + 1 < argc && strcmp(a, "--key-resource") == 0) {
+			arg_key_resource = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--sim-socket") == 0) {
 			arg_sim_socket = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--ward-dir") == 0) {
@@ -202,12 +272,12 @@ int main(int argc, char **argv)
 		return fail("image config", &err);
 
 	if (arg_coordinator) {
-		(void)arg_workload;
-		ward_err_set(&err, -WARD_E_UNSUPPORTED,
-			     "coordinator %s: the KBS client lands with the [coordinator] issue; "
-			     "this build cannot fetch layer keys from a coordinator yet",
-			     arg_coordinator);
-		return fail("attestation", &err);
+		r = coordinator_keys(&kbs, &bundle, &image_key, &err);
+		if (r < 0)
+			return fail("attestation", &err);
+		jwe_keys = (struct ward_agent_jwe_keys){&image_key, 1};
+		keys = (struct ward_agent_keysource){"coordinator", ward_agent_jwe_layer_key,
+						     &jwe_keys};
 	} else if (arg_insecure_keys) {
 		WARD_AUTOFREE uint8_t *kraw = NULL;
 		size_t ksize;
@@ -249,13 +319,31 @@ int main(int argc, char **argv)
 		"(%.0f ms)\n",
 		cfg->layer_count, (unsigned long long)stats.entries,
 		(unsigned long long)(stats.bytes >> 20), now_ms() - t0);
-	json_decref(WARD_TAKE_PTR(keyfile)); /* keys are no longer needed */
+	/* keys are no longer needed */
+	json_decref(WARD_TAKE_PTR(keyfile));
+	image_key = ward_pkey_free(image_key);
 
 	r = ward_agent_user_resolve(rootfd, cfg->user, &child.ids, &err);
 	if (r < 0)
 		return fail("user", &err);
+	if (bundle) {
+		/* the manifest's files, argv and env (its secrets) for this workload */
+		r = ward_agent_bundle_apply(bundle->data, bundle->size, rootfd, child.ids.uid,
+					    child.ids.gid, &bundle_argv, &bundle_argc, &bundle_env,
+					    &bundle_envc, &err);
+		if (r < 0)
+			return fail("workload bundle", &err);
+		if (bundle_argc) {
+			args = bundle_argv;
+			args_count = bundle_argc;
+		}
+		for (size_t e = 0; e < bundle_envc && arg_env_count < MAX_ENV; e++)
+			arg_env[arg_env_count++] = bundle_env[e];
+	}
 	r = ward_agent_build_exec(cfg, args, args_count, arg_env, arg_env_count, &child.ids,
 				  &app_argv, &app_envp, &err);
+	ward_agent_strv_free(bundle_argv);
+	ward_agent_strv_free(bundle_env);
 	if (r < 0)
 		return fail("command", &err);
 	r = ward_agent_enter_root(arg_root, arg_etc, cfg->working_dir, &err);

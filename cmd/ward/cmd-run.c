@@ -158,6 +158,8 @@ static int run(int argc, char **argv)
 		optind++;
 	o.args = argv + optind;
 	o.args_count = (size_t)(argc - optind);
+	if (o.coordinator && !o.workload)
+		return cli_usage("run", "--coordinator needs --workload NAME (the manifest's workload)");
 	if (!o.coordinator && (o.insecure_host_keys || o.insecure_keys_file))
 		fprintf(stderr, "ward run: WARNING: INSECURE development mode: no coordinator, "
 				"the layer keys are known to this host and nothing is attested\n");

@@ -23,6 +23,7 @@
 #include "ward/compiler.h"
 #include "ward/crypto.h"
 #include "ward/error.h"
+#include "ward/tee.h"
 
 #define WARD_AGENT_CONFIG_MAX_SIZE (4u << 20)
 #define WARD_AGENT_MAX_LAYERS 256
@@ -147,6 +148,76 @@ WARD_PUBLIC int ward_agent_jwe_layer_key(void *ctx /* struct ward_agent_jwe_keys
 /* Parse ocicrypt private options (JSON) into a key. */
 WARD_PUBLIC int ward_agent_privopts_parse(const void *buf, size_t size, struct ward_layer_key *ret,
 					  struct ward_err *err);
+
+/* ---- the KBS client (Confidential Containers KBS protocol v0) -------------
+ * ward-init's side of attestation to the coordinator: POST /kbs/v0/auth ->
+ * nonce (+ kbs-session-id cookie); a fresh EC P-256 key pair generated
+ * here; evidence whose report data is SHA-384 of the canonical JSON
+ * {"nonce","tee-pubkey"} (zero-padded to 64 bytes); POST /kbs/v0/attest ->
+ * token; GET /kbs/v0/resource/<repo>/<type>/<tag> -> a JWE to our key.
+ * HTTP(S) is a function table so the flow is tested without a network;
+ * the transport must authenticate the coordinator (pinned TLS identity)
+ * before the first request. */
+
+struct ward_kbs_transport {
+	/* One request. cookie: "name=value" to send, or NULL; auth: bearer
+	 * token, or NULL. *ret_body malloc'ed; *ret_set_cookie (optional,
+	 * malloc'ed or NULL) is the "name=value" part of a Set-Cookie. */
+	int (*request)(void *ctx, const char *method, const char *path, const char *cookie,
+		       const char *bearer, const void *body, size_t body_size, int *ret_status,
+		       uint8_t **ret_body, size_t *ret_body_size, char **ret_set_cookie,
+		       struct ward_err *err);
+	void *ctx;
+};
+
+/* Evidence for the TEE: a JSON object as the coordinator's verifier wants
+ * it (sim/SNP: {"report": b64url, "cert_table": b64url}). */
+struct ward_kbs_evidence_source {
+	enum ward_tee_type tee;
+	int (*collect)(void *ctx, const uint8_t report_data[64], json_t **ret,
+		       struct ward_err *err);
+	void *ctx;
+};
+
+/* The sim/SNP evidence source over ward_tee_sim_collect (ctx: the socket
+ * path) or ward_tee_collect (ctx: struct ward_tee_opts *). */
+WARD_PUBLIC int ward_kbs_sim_evidence(void *ctx, const uint8_t report_data[64], json_t **ret,
+				      struct ward_err *err);
+WARD_PUBLIC int ward_kbs_tee_evidence(void *ctx, const uint8_t report_data[64], json_t **ret,
+				      struct ward_err *err);
+
+struct ward_kbs_session {
+	struct ward_pkey *key; /* owned: the TEE key (private) */
+	char *cookie;	       /* owned */
+	char *token;	       /* owned */
+};
+WARD_PUBLIC void ward_kbs_session_clear(struct ward_kbs_session *s);
+
+/* The report data binding nonce and the public JWK. */
+WARD_PUBLIC int ward_kbs_runtime_data_hash(const char *nonce, const json_t *jwk, uint8_t out[64],
+					   struct ward_err *err);
+
+/* auth + attest. On success *ret holds the session (key, cookie, token).
+ * A refusal (HTTP 401/403) is -WARD_E_POLICY with the coordinator's
+ * reason; a transport failure keeps its code. */
+WARD_PUBLIC int ward_kbs_attest(const struct ward_kbs_transport *t,
+				const struct ward_kbs_evidence_source *ev,
+				struct ward_kbs_session *ret, struct ward_err *err);
+
+/* Fetch and decrypt a resource ("<repo>/<type>/<tag>") released to the
+ * session's key. *ret is a secret (wiped on free). */
+WARD_PUBLIC int ward_kbs_resource(const struct ward_kbs_transport *t,
+				  const struct ward_kbs_session *s, const char *path,
+				  struct ward_secret **ret, struct ward_err *err);
+
+/* The workload bundle (resource ward/bundle/<workload>):
+ * {"workload","argv":[..],"env":{..},"files":{"/path": b64},"manifest"}.
+ * Files are written beneath rootfd (mode 0400, owned by uid:gid, parents
+ * created 0755); argv/env are returned as NULL-terminated malloc'ed
+ * vectors ("K=V" for env). */
+WARD_PUBLIC int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t uid,
+					gid_t gid, char ***ret_argv, size_t *ret_argc,
+					char ***ret_env, size_t *ret_envc, struct ward_err *err);
 
 /* ---- layer decryption ---------------------------------------------------- */
 

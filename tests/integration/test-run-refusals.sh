@@ -41,7 +41,8 @@ check missing-key 125 run "$TINY" -- echo $MARK
 contains missing-key "no key for layer"
 
 # coordinator unreachable / not speaking: a clear error, non-zero exit
-check coordinator-refusal 125 run --coordinator https://127.0.0.1:1 "$TINY" -- echo $MARK
+check coordinator-needs-workload 2 run --coordinator https://127.0.0.1:1 "$TINY" -- true
+check coordinator-refusal 125 run --coordinator https://127.0.0.1:1 --workload web "$TINY" -- echo $MARK
 contains coordinator-refusal "coordinator"
 lacks coordinator-no-exec "^$MARK"
 
