@@ -20,8 +20,6 @@
 	}                                                                                          \
 	const struct ward_cmd cmd_##sym = {cmdname, summary_text, run_##sym, help_##sym};
 
-PENDING(convert, "convert", "[convert]", "convert an OCI/Docker image into a confidential image",
-	"ward convert INPUT -o OUTPUT [--mode wrapped|ocicrypt] [--recipient jwe:KEY.pem]...")
 PENDING(coordinator, "coordinator", "[coordinator]",
 	"serve the coordinator: manifest, attestation (KBS protocol), secrets, CA",
 	"ward coordinator --state DIR --listen ADDR:PORT [--tee sim|snp|tdx|auto]")

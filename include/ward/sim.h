@@ -69,6 +69,9 @@ WARD_PUBLIC int ward_sim_load_ark(const char *state_dir, struct ward_x509 **ret,
  * connection gets one report for launch. Logs every request as insecure. */
 WARD_PUBLIC int ward_sim_serve(const struct ward_sim *sim, const struct ward_sim_launch *launch,
 			       int listen_fd, volatile int *stop, struct ward_err *err);
+/* Parse a sim socket request (ward/tee.h): exactly 72 bytes, magic,
+ * version 1, flags 0. UNTRUSTED input. 0 or -WARD_E_MALFORMED. */
+WARD_PUBLIC int ward_sim_parse_request(const uint8_t *buf, size_t size, uint8_t report_data[64]);
 /* Bind and listen on a unix socket path (replacing a stale socket file). */
 WARD_PUBLIC int ward_sim_listen(const char *path, int *ret_fd, struct ward_err *err);
 

@@ -518,23 +518,32 @@ static int read_request(int fd, uint8_t *buf, size_t size)
 	return 0;
 }
 
+int ward_sim_parse_request(const uint8_t *buf, size_t size, uint8_t report_data[64])
+{
+	struct ward_cur c = ward_cur_make(buf, size);
+	const uint8_t *magic, *rd;
+	uint16_t version, flags;
+
+	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
+	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
+	    ward_cur_u16le(&c, &flags) < 0 || flags != 0 || ward_cur_take(&c, 64, &rd) < 0 ||
+	    !ward_cur_empty(&c))
+		return -WARD_E_MALFORMED;
+	memcpy(report_data, rd, 64);
+	return 0;
+}
+
 static void serve_one(const struct ward_sim *sim, const struct ward_sim_launch *launch, int fd)
 {
-	uint8_t req[72], report[WARD_SNP_REPORT_SIZE], hdr[8], len[4];
+	uint8_t req[72], rd[64], report[WARD_SNP_REPORT_SIZE], hdr[8], len[4];
 	WARD_AUTOFREE uint8_t *table = NULL;
 	size_t table_size = 0;
 	struct ward_err err = WARD_ERR_INIT;
-	struct ward_cur c;
-	const uint8_t *magic, *rd;
-	uint16_t version, flags;
 	uint16_t status = 0;
 
 	if (read_request(fd, req, sizeof(req)) < 0)
 		return;
-	c = ward_cur_make(req, sizeof(req));
-	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
-	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
-	    ward_cur_u16le(&c, &flags) < 0 || flags != 0 || ward_cur_take(&c, 64, &rd) < 0) {
+	if (ward_sim_parse_request(req, sizeof(req), rd) < 0) {
 		ward_warn("sim TEE: malformed request refused");
 		status = 1;
 	} else if (ward_sim_report(sim, launch, rd, report, &err) < 0 ||

@@ -246,4 +246,22 @@ WARD_TEST(image_measurement)
 	CHECK_ERR(ward_sim_image_measurement(NULL, m, &err), -WARD_E_MALFORMED);
 }
 
+WARD_TEST(request_parser)
+{
+	uint8_t req[73] = "WSIM\x01\x00\x00\x00", out[64];
+
+	for (int i = 0; i < 64; i++)
+		req[8 + i] = (uint8_t)i;
+	CHECK_OK(ward_sim_parse_request(req, 72, out), NULL);
+	CHECK(out[63] == 63);
+	CHECK_ERR(ward_sim_parse_request(req, 71, out), -WARD_E_MALFORMED); /* short */
+	CHECK_ERR(ward_sim_parse_request(req, 73, out), -WARD_E_MALFORMED); /* trailing */
+	req[4] = 2;
+	CHECK_ERR(ward_sim_parse_request(req, 72, out), -WARD_E_MALFORMED); /* version */
+	req[4] = 1, req[6] = 1;
+	CHECK_ERR(ward_sim_parse_request(req, 72, out), -WARD_E_MALFORMED); /* flags */
+	req[6] = 0, req[0] = 'X';
+	CHECK_ERR(ward_sim_parse_request(req, 72, out), -WARD_E_MALFORMED); /* magic */
+}
+
 WARD_TEST_MAIN()
