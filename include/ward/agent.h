@@ -75,9 +75,9 @@ struct ward_agent_layer {
 	char encrypted_digest[WARD_DIGEST_STR_SIZE];
 	char plain_digest[WARD_DIGEST_STR_SIZE]; /* compressed plaintext blob */
 	char diff_id[WARD_DIGEST_STR_SIZE];	 /* uncompressed tar */
-	char media_type[128];			 /* with the "+encrypted" suffix */
+	char media_type[128];			 /* plain type; a "+encrypted" suffix is allowed */
 	const char *pubopts;			 /* borrowed from json: base64 ocicrypt pubopts */
-	const char *keys_jwe;			 /* borrowed, may be NULL */
+	const char *keys_jwe; /* borrowed, may be NULL: base64 JWEs, comma-separated */
 	uint64_t size;				 /* plaintext blob size (0 unknown) */
 };
 

@@ -265,26 +265,37 @@ int ward_agent_jwe_layer_key(void *ctx, const struct ward_agent_layer *layer,
 	WARD_AUTOFREE uint8_t *raw = NULL;
 	WARD_AUTOJSON json_t *jwe = NULL;
 	size_t raw_size;
-	int r = -WARD_E_NOT_FOUND;
+	int r;
 
 	if (!layer->keys_jwe)
 		return ward_err_set(err, -WARD_E_NOT_FOUND,
 				    "layer %s has no wrapped key (keys_jwe)",
 				    layer->encrypted_digest);
-	r = ward_base64_decode(layer->keys_jwe, strlen(layer->keys_jwe), &raw, &raw_size, err);
-	if (r < 0 || (r = ward_json_parse(raw, raw_size, 1 << 20, &jwe, err)) < 0)
-		return ward_err_prefix(err, "layer %s: keys_jwe", layer->encrypted_digest);
 	if (k->count == 0)
 		return ward_err_set(err, -WARD_E_NOT_FOUND, "no private key to open layer keys");
-	for (size_t i = 0; i < k->count; i++) {
-		WARD_CLEANUP(ward_secret_freep) struct ward_secret *pt = NULL;
+	/* one JWE per recipient, comma-separated (as ocicrypt's annotation) */
+	for (const char *p = layer->keys_jwe; *p;) {
+		size_t len = strcspn(p, ",");
 
-		r = ward_jwe_decrypt(k->keys[i], jwe, &pt, err);
-		if (r == -WARD_E_VERIFY)
-			continue; /* not for this key: try the next */
-		if (r < 0)
+		free(WARD_TAKE_PTR(raw));
+		json_decref(WARD_TAKE_PTR(jwe));
+		r = ward_base64_decode(p, len, &raw, &raw_size, err);
+		if (r < 0 || (r = ward_json_parse(raw, raw_size, 1 << 20, &jwe, err)) < 0)
 			return ward_err_prefix(err, "layer %s: keys_jwe", layer->encrypted_digest);
-		return ward_agent_privopts_parse(pt->data, pt->size, ret, err);
+		for (size_t i = 0; i < k->count; i++) {
+			WARD_CLEANUP(ward_secret_freep) struct ward_secret *pt = NULL;
+
+			r = ward_jwe_decrypt(k->keys[i], jwe, &pt, err);
+			if (r == -WARD_E_VERIFY || r == -WARD_E_UNSUPPORTED)
+				continue; /* not for this key: try the next */
+			if (r < 0)
+				return ward_err_prefix(err, "layer %s: keys_jwe",
+						       layer->encrypted_digest);
+			return ward_agent_privopts_parse(pt->data, pt->size, ret, err);
+		}
+		p += len;
+		if (*p == ',')
+			p++;
 	}
 	return ward_err_set(err, -WARD_E_VERIFY, "layer %s: no key opens its keys_jwe",
 			    layer->encrypted_digest);
@@ -550,14 +561,15 @@ static int layer_open(const struct ward_agent_layer *layer, const uint8_t *ct, s
 	size_t mtlen, tar_size = 0;
 	int r;
 
-	/* the media type decides the decompressor: known types only */
+	/* The media type decides the decompressor: known types only. Wrapped
+	 * images record the original (plain) type, ocicrypt ones the
+	 * "+encrypted" type; either way the blob is encrypted, and the HMAC
+	 * below decides whether it is ours. */
 	mtlen = strlen(layer->media_type);
-	if (mtlen <= strlen(ENC_SUFFIX) ||
-	    strcmp(layer->media_type + mtlen - strlen(ENC_SUFFIX), ENC_SUFFIX) != 0)
-		return ward_err_set(err, -WARD_E_POLICY,
-				    "layer %s: media type '%s' is not encrypted",
-				    layer->encrypted_digest, layer->media_type);
-	snprintf(mt, sizeof(mt), "%.*s", (int)(mtlen - strlen(ENC_SUFFIX)), layer->media_type);
+	if (mtlen > strlen(ENC_SUFFIX) &&
+	    strcmp(layer->media_type + mtlen - strlen(ENC_SUFFIX), ENC_SUFFIX) == 0)
+		mtlen -= strlen(ENC_SUFFIX);
+	snprintf(mt, sizeof(mt), "%.*s", (int)mtlen, layer->media_type);
 	bool gz = ward_endswith(mt, "tar+gzip") || ward_endswith(mt, "tar.gzip");
 	bool zst = ward_endswith(mt, "tar+zstd");
 	bool plain = ward_endswith(mt, "layer.v1.tar") || ward_endswith(mt, "diff.tar");

@@ -354,14 +354,13 @@ static int dev_convert(const struct src *s, const char *dir, struct ward_err *er
 		if (L->digest[0] && strcmp(L->digest, key.digest) != 0)
 			return ward_err_set(err, -WARD_E_VERIFY, "layer %zu: blob digest mismatch",
 					    i);
+		/* as `ward convert` records it: the original (plain) media type */
 		if (L->media_type[0])
-			snprintf(mt, sizeof(mt), "%s+encrypted", L->media_type);
+			snprintf(mt, sizeof(mt), "%s", L->media_type);
 		else if (size >= 2 && pt[0] == 0x1f && pt[1] == 0x8b)
-			snprintf(mt, sizeof(mt),
-				 "application/vnd.oci.image.layer.v1.tar+gzip+encrypted");
+			snprintf(mt, sizeof(mt), "application/vnd.oci.image.layer.v1.tar+gzip");
 		else
-			snprintf(mt, sizeof(mt),
-				 "application/vnd.oci.image.layer.v1.tar+encrypted");
+			snprintf(mt, sizeof(mt), "application/vnd.oci.image.layer.v1.tar");
 		r = ward_random(key.symkey, 32, err);
 		if (r < 0 || (r = ward_random(key.nonce, 16, err)) < 0)
 			return r;
