@@ -39,6 +39,7 @@ static const char *arg_insecure_keys;
 static const char *arg_coordinator;
 static const char *arg_workload;
 static const char *arg_key_resource;
+static const char *arg_coordinator_cert;
 static char *arg_env[MAX_ENV];
 static size_t arg_env_count;
 
@@ -49,6 +50,8 @@ static void help(void)
 	       "'ward run' (or as the entrypoint of a converted image), not by hand.\n\n"
 	       "  --coordinator URL           attest to this coordinator for the layer keys\n"
 	       "  --workload NAME             workload of the manifest to run\n"
+	       "  --coordinator-cert PATH     the coordinator's TLS certificate (pinned), a\n"
+	       "                              file of the image under /.ward\n"
 	       "  --key-resource PATH         KBS resource holding the image's private key\n"
 	       "                              (default: default/image-key/WORKLOAD)\n"
 	       "  --env K=V                   plain environment setting for the app (repeatable)\n"
@@ -114,18 +117,47 @@ static void sim_evidence_note(void)
 	}
 }
 
-/* The HTTPS transport to the coordinator, with its identity pinned. It
- * lands with lib/http ([coordinator]); until then this build cannot reach
- * a coordinator and says so. */
+#ifdef WARD_HAVE_KBS_HTTP
+static struct ward_kbs_http *g_kbs_http;
+
+/* The HTTPS transport to the coordinator, its certificate pinned. The pin
+ * must come with the measured image (under /.ward, never from the host's
+ * /.ward/run): whoever controls it decides whom we attest to. */
+static int coordinator_transport(const char *url, struct ward_kbs_transport *ret,
+				 struct ward_err *err)
+{
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *pin = NULL;
+	WARD_AUTOFREE uint8_t *pem = NULL;
+	size_t size;
+	int r;
+
+	if (!arg_coordinator_cert)
+		return ward_err_set(err, -WARD_E_USAGE,
+				    "--coordinator-cert PATH (in the image) is required");
+	if (strncmp(arg_coordinator_cert, "/.ward/", 7) != 0 ||
+	    strncmp(arg_coordinator_cert, "/.ward/run/", 11) == 0 ||
+	    strstr(arg_coordinator_cert, ".."))
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "--coordinator-cert must name a file of the image under /.ward "
+				    "(not the host's /.ward/run)");
+	r = ward_file_read(arg_coordinator_cert, 1 << 20, &pem, &size, err);
+	if (r < 0 || (r = ward_x509_from_pem(pem, size, &pin, err)) < 0)
+		return ward_err_prefix(err, "coordinator certificate");
+	return ward_kbs_http_new(url, pin, ret, &g_kbs_http, err);
+}
+#else
+/* This build has no lib/http: it cannot reach a coordinator, and says so. */
 static int coordinator_transport(const char *url, struct ward_kbs_transport *ret,
 				 struct ward_err *err)
 {
 	(void)ret;
+	(void)arg_coordinator_cert;
 	return ward_err_set(err, -WARD_E_UNSUPPORTED,
 			    "coordinator %s: this build has no HTTPS client for the KBS protocol "
 			    "yet (it lands with the [coordinator] issue)",
 			    url);
 }
+#endif
 
 /* Attest to the coordinator, then fetch the workload bundle and the
  * image's private key (which opens each layer's keys_jwe). */
@@ -222,6 +254,8 @@ int main(int argc, char **argv)
 			arg_workload = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--key-resource") == 0) {
 			arg_key_resource = argv[++i];
+		} else if (i + 1 < argc && strcmp(a, "--coordinator-cert") == 0) {
+			arg_coordinator_cert = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--sim-socket") == 0) {
 			arg_sim_socket = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--ward-dir") == 0) {

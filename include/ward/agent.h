@@ -78,7 +78,7 @@ struct ward_agent_layer {
 	char media_type[128];			 /* plain type; a "+encrypted" suffix is allowed */
 	const char *pubopts;			 /* borrowed from json: base64 ocicrypt pubopts */
 	const char *keys_jwe; /* borrowed, may be NULL: base64 JWEs, comma-separated */
-	uint64_t size;				 /* plaintext blob size (0 unknown) */
+	uint64_t size;	      /* plaintext blob size (0 unknown) */
 };
 
 struct ward_agent_config {
@@ -209,6 +209,16 @@ WARD_PUBLIC int ward_kbs_attest(const struct ward_kbs_transport *t,
 WARD_PUBLIC int ward_kbs_resource(const struct ward_kbs_transport *t,
 				  const struct ward_kbs_session *s, const char *path,
 				  struct ward_secret **ret, struct ward_err *err);
+
+/* The HTTPS transport (built when lib/http is in the tree; ward-init then
+ * has WARD_HAVE_KBS_HTTP): TLS 1.3 to url with the coordinator's leaf
+ * certificate pinned byte for byte (required). *ret uses *ret_state, which
+ * the caller frees with ward_kbs_http_free after the last request. */
+struct ward_kbs_http;
+WARD_PUBLIC int ward_kbs_http_new(const char *url, const struct ward_x509 *pinned,
+				  struct ward_kbs_transport *ret, struct ward_kbs_http **ret_state,
+				  struct ward_err *err);
+WARD_PUBLIC struct ward_kbs_http *ward_kbs_http_free(struct ward_kbs_http *h);
 
 /* The workload bundle (resource ward/bundle/<workload>):
  * {"workload","argv":[..],"env":{..},"files":{"/path": b64},"manifest"}.
