@@ -51,7 +51,8 @@ static void help(void)
 	       "  --coordinator URL           attest to this coordinator for the layer keys\n"
 	       "  --workload NAME             workload of the manifest to run\n"
 	       "  --coordinator-cert PATH     the coordinator's TLS certificate (pinned), a\n"
-	       "                              file of the image under /.ward\n"
+	       "                              file of the image under /.ward (default\n"
+	       "                              /.ward/coordinator.pem)\n"
 	       "  --key-resource PATH         KBS resource holding the image's private key\n"
 	       "                              (default: default/image-key/WORKLOAD)\n"
 	       "  --env K=V                   plain environment setting for the app (repeatable)\n"
@@ -132,8 +133,7 @@ static int coordinator_transport(const char *url, struct ward_kbs_transport *ret
 	int r;
 
 	if (!arg_coordinator_cert)
-		return ward_err_set(err, -WARD_E_USAGE,
-				    "--coordinator-cert PATH (in the image) is required");
+		arg_coordinator_cert = "/.ward/coordinator.pem";
 	if (strncmp(arg_coordinator_cert, "/.ward/", 7) != 0 ||
 	    strncmp(arg_coordinator_cert, "/.ward/run/", 11) == 0 ||
 	    strstr(arg_coordinator_cert, ".."))
