@@ -94,6 +94,14 @@ int ward_agent_enter_root(const char *newroot, const char *etc_src, const char *
 		return ward_err_errno(err, -errno, "open %s", newroot);
 	for (const char *const *d = (const char *const[]){"proc", "sys", "dev", "tmp", NULL}; *d;
 	     d++) {
+		struct stat st;
+
+		/* Mount points must be real directories of the new root: mount(2)
+		 * follows symlinks against our current root, so an image's
+		 * "proc -> /somewhere" is replaced, never followed. */
+		if (*d[0] != 't' && fstatat(rootfd, *d, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(st.st_mode) && unlinkat(rootfd, *d, 0) < 0)
+			return ward_err_errno(err, -errno, "app root: replace /%s", *d);
 		r = mkdir_in(rootfd, *d, *d[0] == 't' ? 01777 : 0755, err);
 		if (r < 0)
 			return ward_err_prefix(err, "app root");

@@ -712,12 +712,12 @@ static int apply_member(struct unpacker *u, struct member *m, const uint8_t *dat
 		r = remove_tree_at(pfd, base, err);
 		if (r < 0)
 			return ward_err_prefix(err, "member '%s'", m->path);
-		if (S_ISDIR(st.st_mode)) {
-			parent_cache_drop(u);
-			pfd = open_parent(u, parent, err);
-			if (pfd < 0)
-				return ward_err_prefix(err, "member '%s'", m->path);
-		}
+		/* what was removed may have been (or led to) the cached parent of
+		 * later members: resolve again */
+		parent_cache_drop(u);
+		pfd = open_parent(u, parent, err);
+		if (pfd < 0)
+			return ward_err_prefix(err, "member '%s'", m->path);
 	}
 	if (r < 0)
 		return r;

@@ -46,6 +46,9 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
                        ("etc/ward-test", b"two layers\n")]:
         ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644
         t.addfile(ti, io.BytesIO(data))
+    # a hostile mount point: ward-init must not follow it when mounting proc
+    ti = tarfile.TarInfo("proc"); ti.type = tarfile.SYMTYPE; ti.linkname = "/.ward/run"
+    t.addfile(ti)
 tar = buf.getvalue()
 gz = gzip.compress(tar, mtime=0)
 idx = json.load(open(f"{L}/index.json"))
@@ -61,12 +64,13 @@ mb = json.dumps(m).encode()
 idx["manifests"][0].update(digest=blob(mb), size=len(mb))
 json.dump(idx, open(f"{L}/index.json", "w"))
 PY
-check layered 0 run "$L" -- sh -c 'id; cat /etc/ward-test; ls /var; ls /bin/ls 2>&1; ls /bin/cat; grep CapEff /proc/self/status'
+check layered 0 run "$L" -- sh -c 'id; cat /etc/ward-test; ls /var; ls /bin/ls 2>&1; ls /bin/cat; grep CapEff /proc/self/status; cat /proc/1/cmdline'
 contains layered-user "uid=65534(nobody) gid=65534"
 contains layered-file "two layers"
 contains layered-opaque "^new$"
 contains layered-whiteout "/bin/ls: No such file"
 contains layered-caps "CapEff:	0000000000000000"
+contains layered-proc-symlink-replaced "/.ward/init"
 
 # nothing left behind
 left=$(ls -A "$WARD_STATE_ROOT" | grep -Ev '^\.(runc|crun)$')
