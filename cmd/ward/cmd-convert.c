@@ -379,6 +379,10 @@ static int run(int argc, char **argv)
 			break;
 		}
 		case OPT_INSECURE_SEED:
+#if !WARD_INSECURE_TEST_SWITCHES
+			return cli_usage("convert", "--insecure-seed is not available in this build "
+						    "(distribution builds leave test switches out)");
+#endif
 			free(seed);
 			seed = NULL;
 			if (ward_hex_decode(optarg, strlen(optarg), &seed, &seed_size, &err) < 0 ||
