@@ -247,6 +247,13 @@ int main(int argc, char **argv)
 			}
 			arg_env[arg_env_count++] = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--insecure-host-keys") == 0) {
+#if !WARD_INSECURE_TEST_SWITCHES
+			/* the trusted agent of a distribution build never takes keys
+			 * from the host */
+			fprintf(stderr, "ward-init: --insecure-host-keys is not available in this "
+					"build; refusing\n");
+			return EXIT_SETUP;
+#endif
 			arg_insecure_keys = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--coordinator") == 0) {
 			arg_coordinator = argv[++i];

@@ -131,10 +131,17 @@ static int run(int argc, char **argv)
 			o.stop_timeout = t ? t : 1;
 			break;
 		case 'I':
-			o.insecure_host_keys = true;
-			break;
 		case 'K':
-			o.insecure_keys_file = optarg;
+#if !WARD_INSECURE_TEST_SWITCHES
+			return cli_usage("run",
+					 "--insecure-host-keys and --insecure-keys are not "
+					 "available in this build (distribution builds leave "
+					 "test switches out)");
+#endif
+			if (c == 'I')
+				o.insecure_host_keys = true;
+			else
+				o.insecure_keys_file = optarg;
 			break;
 		case 'W':
 			o.ward_init = optarg;
@@ -159,7 +166,8 @@ static int run(int argc, char **argv)
 	o.args = argv + optind;
 	o.args_count = (size_t)(argc - optind);
 	if (o.coordinator && !o.workload)
-		return cli_usage("run", "--coordinator needs --workload NAME (the manifest's workload)");
+		return cli_usage("run",
+				 "--coordinator needs --workload NAME (the manifest's workload)");
 	if (!o.coordinator && (o.insecure_host_keys || o.insecure_keys_file))
 		fprintf(stderr, "ward run: WARNING: INSECURE development mode: no coordinator, "
 				"the layer keys are known to this host and nothing is attested\n");

@@ -18,6 +18,8 @@ command -v runc >/dev/null || skip "needs runc"
 if readelf -l "$WARD_INIT" 2>/dev/null | grep -q 'program interpreter'; then
 	skip "ward-init is dynamically linked (sanitizer build): it needs the static one"
 fi
+"$WARD" run --insecure-host-keys 2>&1 | grep -q 'not available in this build' &&
+	skip "distribution build: no INSECURE test switches"
 [ -d "$IMAGES/tiny/oci" ] || skip "no test images in $IMAGES (shared/images/make-test-images.sh)"
 
 cleanup_all() {
