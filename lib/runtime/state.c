@@ -4,17 +4,41 @@
  * to run the same stop sequence as Ctrl-C in the foreground. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime-internal.h"
 #include "ward/cleanup.h"
 #include "ward/file.h"
 #include "ward/json.h"
+
+/* Is pid a live process (not gone, not a zombie awaiting its reaper)? */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	bool zombie = false;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f)) {
+			const char *rp = strrchr(buf, ')');
+
+			zombie = rp && rp[1] == ' ' && rp[2] == 'Z';
+		}
+		fclose(f);
+	}
+	return !zombie;
+}
 
 static const char *root_of(const char *state_root)
 {
@@ -58,8 +82,7 @@ int ward_state_get(const char *state_root, const char *name, struct ward_contain
 	(void)ward_json_get_int(j, "$", "supervisor", false, 0, INT32_MAX, &v, err);
 	info.supervisor = (pid_t)v;
 	/* a supervisor that died without writing its state */
-	if (strcmp(info.status, "running") == 0 &&
-	    (info.supervisor <= 0 || (kill(info.supervisor, 0) < 0 && errno == ESRCH))) {
+	if (strcmp(info.status, "running") == 0 && !alive(info.supervisor)) {
 		snprintf(info.status, sizeof(info.status), "dead");
 		info.exit_code = -1;
 	}
@@ -136,13 +159,46 @@ int ward_state_stop(const char *state_root, const char *name, unsigned timeout,
 		return ward_err_errno(err, -errno, "signal the supervisor of '%s'", name);
 	/* the supervisor escalates to KILL after its own timeout; wait a bit more */
 	for (unsigned i = 0; i < (timeout + 5) * 20; i++) {
-		if (kill(info.supervisor, 0) < 0 && errno == ESRCH)
+		if (!alive(info.supervisor))
 			return 0;
 		if (i == timeout * 20)
 			(void)kill(info.supervisor, SIGTERM); /* second request: KILL now */
 		usleep(50 * 1000);
 	}
 	return ward_err_set(err, -WARD_E_STATE, "'%s' did not stop", name);
+}
+
+/* A supervisor killed with SIGKILL leaves its runtime container behind:
+ * delete it from both runtimes' state (errors ignored: usually gone). */
+static void runtime_delete(const char *root, const char *name)
+{
+	static const char *const bins[] = {"runc", "crun"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char rroot[PATH_MAX], id[WARD_RUN_NAME_MAX + 8];
+		const char *argv[] = {bins[i], "--root", rroot, "delete", "--force", id, NULL};
+		pid_t pid;
+		int st;
+
+		snprintf(rroot, sizeof(rroot), "%s/.%s", root, bins[i]);
+		snprintf(id, sizeof(id), "ward-%s", name);
+		if (access(rroot, F_OK) < 0)
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			if (nul >= 0) {
+				dup2(nul, STDOUT_FILENO);
+				dup2(nul, STDERR_FILENO);
+			}
+			execvp(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+		if (pid > 0)
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+	}
 }
 
 int ward_state_remove(const char *state_root, const char *name, bool force, struct ward_err *err)
@@ -161,6 +217,8 @@ int ward_state_remove(const char *state_root, const char *name, bool force, stru
 		if (r < 0)
 			return r;
 	}
+	if (strcmp(info.status, "dead") == 0)
+		runtime_delete(root_of(state_root), name);
 	snprintf(path, sizeof(path), "%s/%s", root_of(state_root), name);
 	return ward_rm_rf(path, err);
 }
