@@ -162,8 +162,10 @@ static int coordinator_transport(const char *url, struct ward_kbs_transport *ret
 /* Attest to the coordinator, then fetch the workload bundle and the
  * image's private key (which opens each layer's keys_jwe). */
 static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **ret_bundle,
-			    struct ward_pkey **ret_image_key, struct ward_err *err)
+			    struct ward_secret **ret_tls, struct ward_pkey **ret_image_key,
+			    struct ward_err *err)
 {
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *cert = NULL;
 	struct ward_kbs_transport t = {0};
 	struct ward_tee_opts topts = {0};
 	struct ward_kbs_evidence_source ev = {0};
@@ -195,6 +197,14 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 	r = ward_kbs_resource(&t, kbs, path, ret_bundle, err);
 	if (r < 0)
 		return r;
+	/* the certificate the coordinator issues for our attested key */
+	snprintf(path, sizeof(path), "ward/cert/%s", arg_workload);
+	r = ward_kbs_resource(&t, kbs, path, &cert, err);
+	if (r < 0)
+		return r;
+	r = ward_kbs_tls_bundle(kbs, cert->data, cert->size, ret_tls, err);
+	if (r < 0)
+		return r;
 	if (arg_key_resource)
 		snprintf(path, sizeof(path), "%s", arg_key_resource);
 	else
@@ -215,6 +225,7 @@ int main(int argc, char **argv)
 	struct ward_agent_keysource keys = {0};
 	WARD_CLEANUP(ward_kbs_session_clear) struct ward_kbs_session kbs = {0};
 	WARD_CLEANUP(ward_secret_freep) struct ward_secret *bundle = NULL;
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *tls = NULL;
 	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *image_key = NULL;
 	struct ward_agent_jwe_keys jwe_keys = {0};
 	char **bundle_argv = NULL, **bundle_env = NULL;
@@ -313,7 +324,7 @@ int main(int argc, char **argv)
 		return fail("image config", &err);
 
 	if (arg_coordinator) {
-		r = coordinator_keys(&kbs, &bundle, &image_key, &err);
+		r = coordinator_keys(&kbs, &bundle, &tls, &image_key, &err);
 		if (r < 0)
 			return fail("attestation", &err);
 		jwe_keys = (struct ward_agent_jwe_keys){&image_key, 1};
@@ -380,6 +391,18 @@ int main(int argc, char **argv)
 		}
 		for (size_t e = 0; e < bundle_envc && arg_env_count < MAX_ENV; e++)
 			arg_env[arg_env_count++] = bundle_env[e];
+	}
+	if (tls) {
+		/* the TLS identity: the attested key and its certificate */
+		char **no_argv = NULL, **no_env = NULL;
+		size_t n1 = 0, n2 = 0;
+
+		r = ward_agent_bundle_apply(tls->data, tls->size, rootfd, child.ids.uid,
+					    child.ids.gid, &no_argv, &n1, &no_env, &n2, &err);
+		ward_agent_strv_free(no_argv);
+		ward_agent_strv_free(no_env);
+		if (r < 0)
+			return fail("workload certificate", &err);
 	}
 	r = ward_agent_build_exec(cfg, args, args_count, arg_env, arg_env_count, &child.ids,
 				  &app_argv, &app_envp, &err);

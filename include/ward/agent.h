@@ -210,6 +210,14 @@ WARD_PUBLIC int ward_kbs_resource(const struct ward_kbs_transport *t,
 				  const struct ward_kbs_session *s, const char *path,
 				  struct ward_secret **ret, struct ward_err *err);
 
+/* The workload's TLS identity: the coordinator's answer to
+ * ward/cert/<workload> ({"cert": PEM, "ca": PEM}, a leaf for the session's
+ * attested key) plus that key, as a bundle (see ward_agent_bundle_apply)
+ * writing WARD_TLS_DIR/tls.key, tls.crt and ca.crt. *ret is a secret. */
+#define WARD_TLS_DIR "/run/secrets/ward"
+WARD_PUBLIC int ward_kbs_tls_bundle(const struct ward_kbs_session *s, const void *cert_json,
+				    size_t size, struct ward_secret **ret, struct ward_err *err);
+
 /* The HTTPS transport (built when lib/http is in the tree; ward-init then
  * has WARD_HAVE_KBS_HTTP): TLS 1.3 to url with the coordinator's leaf
  * certificate pinned byte for byte (required). *ret uses *ret_state, which

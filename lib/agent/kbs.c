@@ -214,6 +214,46 @@ int ward_kbs_resource(const struct ward_kbs_transport *t, const struct ward_kbs_
 	return 0;
 }
 
+int ward_kbs_tls_bundle(const struct ward_kbs_session *s, const void *cert_json, size_t size,
+			struct ward_secret **ret, struct ward_err *err)
+{
+	WARD_AUTOJSON json_t *j = NULL, *out = NULL;
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *key = NULL;
+	WARD_AUTOFREE char *k64 = NULL, *c64 = NULL, *a64 = NULL, *text = NULL;
+	const char *cert, *ca;
+	int r;
+
+	r = ward_json_parse(cert_json, size, KBS_BODY_MAX, &j, err);
+	if (r < 0)
+		return ward_err_prefix(err, "workload certificate");
+	if (!json_is_object(j) ||
+	    (r = ward_json_get_string(j, "$", "cert", true, &cert, err)) < 0 ||
+	    (r = ward_json_get_string(j, "$", "ca", true, &ca, err)) < 0)
+		return r < 0 ? ward_err_prefix(err, "workload certificate")
+			     : ward_err_set(err, -WARD_E_MALFORMED,
+					    "workload certificate: not an object");
+	r = ward_pkey_private_pem(s->key, &key, err);
+	if (r < 0)
+		return r;
+	k64 = ward_base64_encode_alloc(key->data, key->size);
+	c64 = ward_base64_encode_alloc(cert, strlen(cert));
+	a64 = ward_base64_encode_alloc(ca, strlen(ca));
+	if (!k64 || !c64 || !a64)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	out = json_pack("{s:{s:s, s:s, s:s}}", "files", WARD_TLS_DIR "/tls.key", k64,
+			WARD_TLS_DIR "/tls.crt", c64, WARD_TLS_DIR "/ca.crt", a64);
+	ward_wipe(k64, strlen(k64));
+	if (!out)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	r = ward_json_dump(out, &text, err);
+	json_decref(WARD_TAKE_PTR(out)); /* holds the key: drop it now */
+	if (r < 0)
+		return r;
+	*ret = ward_secret_dup(text, strlen(text));
+	ward_wipe(text, strlen(text));
+	return *ret ? 0 : ward_err_set(err, -ENOMEM, "out of memory");
+}
+
 static int strv_add(char ***v, size_t *n, const char *s, size_t len)
 {
 	char **nv = reallocarray(*v, *n + 2, sizeof(char *));

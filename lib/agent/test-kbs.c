@@ -142,6 +142,35 @@ WARD_TEST(kbs_attest_and_resources)
 	CHECK_ERR(ward_kbs_resource(&t, &s, "ward/bundle/other", &none, &err), -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err, "no such resource");
 	CHECK_ERR(ward_kbs_resource(&t, &s, "../x", &none, &err), -WARD_E_USAGE);
+
+	/* the TLS identity files: the session key and the coordinator's cert */
+	{
+		const char *cj = "{\"cert\":\"-----BEGIN CERTIFICATE-----\\nX\\n\",\"ca\":\"CA\"}";
+		WARD_CLEANUP(ward_secret_freep) struct ward_secret *tb = NULL;
+		WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *back = NULL;
+		WARD_AUTOFREE uint8_t *pem = NULL;
+		char dir[] = "/tmp/ward-tls-XXXXXX", path[128];
+		char **a = NULL, **e = NULL;
+		size_t na, ne, size;
+		int fd;
+
+		CHECK_OK(ward_kbs_tls_bundle(&s, cj, strlen(cj), &tb, &err), &err);
+		CHECK(mkdtemp(dir));
+		fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		CHECK_OK(ward_agent_bundle_apply(tb->data, tb->size, fd, geteuid(), getegid(), &a,
+						 &na, &e, &ne, &err),
+			 &err);
+		close(fd);
+		CHECK_INT(na, ==, 0);
+		snprintf(path, sizeof(path), "%s%s/tls.key", dir, WARD_TLS_DIR);
+		CHECK_OK(ward_file_read(path, 1 << 16, &pem, &size, &err), &err);
+		CHECK_OK(ward_pkey_from_pem(pem, size, &back, &err), &err);
+		CHECK(ward_pkey_public_eq(back, s.key));
+		snprintf(path, sizeof(path), "%s%s/ca.crt", dir, WARD_TLS_DIR);
+		CHECK_INT(access(path, R_OK), ==, 0);
+		CHECK_OK(ward_rm_rf(dir, &err), &err);
+		CHECK_ERR(ward_kbs_tls_bundle(&s, "{}", 2, &tb, &err), -WARD_E_MALFORMED);
+	}
 	ward_kbs_session_clear(&s);
 	ward_pkey_free(f.tee_key);
 	f.tee_key = NULL;
