@@ -231,7 +231,8 @@ WARD_PUBLIC struct ward_kbs_http *ward_kbs_http_free(struct ward_kbs_http *h);
 /* The workload bundle (resource ward/bundle/<workload>):
  * {"workload","argv":[..],"env":{..},"files":{"/path": b64},"manifest"}.
  * Files are written beneath rootfd (mode 0400, owned by uid:gid, parents
- * created 0755); argv/env are returned as NULL-terminated malloc'ed
+ * created 0755; "public_files", which ward-init uses for certificates,
+ * get mode 0444); argv/env are returned as NULL-terminated malloc'ed
  * vectors ("K=V" for env). */
 WARD_PUBLIC int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t uid,
 					gid_t gid, char ***ret_argv, size_t *ret_argc,

@@ -240,8 +240,9 @@ int ward_kbs_tls_bundle(const struct ward_kbs_session *s, const void *cert_json,
 	a64 = ward_base64_encode_alloc(ca, strlen(ca));
 	if (!k64 || !c64 || !a64)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	out = json_pack("{s:{s:s, s:s, s:s}}", "files", WARD_TLS_DIR "/tls.key", k64,
-			WARD_TLS_DIR "/tls.crt", c64, WARD_TLS_DIR "/ca.crt", a64);
+	/* the key for the app user only; the certificates readable by all */
+	out = json_pack("{s:{s:s}, s:{s:s, s:s}}", "files", WARD_TLS_DIR "/tls.key", k64,
+			"public_files", WARD_TLS_DIR "/tls.crt", c64, WARD_TLS_DIR "/ca.crt", a64);
 	ward_wipe(k64, strlen(k64));
 	if (!out)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -275,7 +276,7 @@ static void strv_freep(char ***v)
 
 /* Write one bundle file beneath rootfd, creating its parents. */
 static int write_file(int rootfd, const char *abs, const uint8_t *data, size_t size, uid_t uid,
-		      gid_t gid, struct ward_err *err)
+		      gid_t gid, mode_t mode, struct ward_err *err)
 {
 	char rel[WARD_PATH_MAX + 1], parent[WARD_PATH_MAX + 1];
 	WARD_AUTOCLOSE int fd = -1;
@@ -309,7 +310,7 @@ static int write_file(int rootfd, const char *abs, const uint8_t *data, size_t s
 		r = ward_fd_write_all(ffd, data, size, err);
 		if (r < 0)
 			return ward_err_prefix(err, "bundle file '%s'", abs);
-		if (fchown(ffd, uid, gid) < 0 || fchmod(ffd, 0400) < 0)
+		if (fchown(ffd, uid, gid) < 0 || fchmod(ffd, mode) < 0)
 			return ward_err_errno(err, -errno, "bundle file '%s'", abs);
 	}
 	return 0;
@@ -321,7 +322,7 @@ int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t u
 {
 	WARD_AUTOJSON json_t *j = NULL;
 	WARD_CLEANUP(strv_freep) char **argv = NULL, **env = NULL;
-	json_t *a = NULL, *e = NULL, *f = NULL, *v;
+	json_t *a = NULL, *e = NULL, *f = NULL, *pub = NULL, *v;
 	size_t argc = 0, envc = 0, i;
 	const char *k;
 	int r;
@@ -333,7 +334,8 @@ int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t u
 		return ward_err_set(err, -WARD_E_MALFORMED, "workload bundle: not an object");
 	if ((r = ward_json_get_array(j, "$", "argv", false, BUNDLE_MAX_ITEMS, &a, err)) < 0 ||
 	    (r = ward_json_get_object(j, "$", "env", false, &e, err)) < 0 ||
-	    (r = ward_json_get_object(j, "$", "files", false, &f, err)) < 0)
+	    (r = ward_json_get_object(j, "$", "files", false, &f, err)) < 0 ||
+	    (r = ward_json_get_object(j, "$", "public_files", false, &pub, err)) < 0)
 		return ward_err_prefix(err, "workload bundle");
 	if (a)
 		json_array_foreach(a, i, v)
@@ -362,8 +364,12 @@ int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t u
 			if (r < 0)
 				return ward_err_set(err, -ENOMEM, "out of memory");
 		}
-	if (f)
-		json_object_foreach(f, k, v)
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *files = pass == 0 ? f : pub;
+
+		if (!files)
+			continue;
+		json_object_foreach(files, k, v)
 		{
 			WARD_AUTOFREE uint8_t *data = NULL;
 			size_t dsize = 0;
@@ -376,11 +382,13 @@ int ward_agent_bundle_apply(const void *bundle, size_t size, int rootfd, uid_t u
 					       &dsize, err);
 			if (r < 0)
 				return ward_err_prefix(err, "workload bundle: file '%.60s'", k);
-			r = write_file(rootfd, k, data, dsize, uid, gid, err);
+			r = write_file(rootfd, k, data, dsize, uid, gid, pass == 0 ? 0400 : 0444,
+				       err);
 			ward_wipe(data, dsize);
 			if (r < 0)
 				return r;
 		}
+	}
 	*ret_argv = WARD_TAKE_PTR(argv);
 	*ret_argc = argc;
 	*ret_env = WARD_TAKE_PTR(env);

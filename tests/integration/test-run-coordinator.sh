@@ -66,4 +66,45 @@ check manifest-update 0 "$WARD" manifest set "$T/m.json" --coordinator "$URL" --
 check refused 125 "$WARD" run -q --network host --coordinator "$URL" --workload web "$T/conv" -- echo ran
 contains refused-reason "is not accepted by package web"
 lacks refused-no-exec "^ran$"
+
+# nginx, unmodified, serving HTTPS with the certificate the coordinator
+# issued for ward-init's attested key (a file template configures it).
+if [ -d "$IMAGES/debian/oci" ]; then
+	check convert-nginx 0 "$WARD" convert -q --ward-init "$WARD_INIT" --tag nginx \
+		--recipient "jwe:$T/img.pub" "$IMAGES/debian/oci" -o "$T/ngx"
+	NM=$(python3 -c '
+import hashlib, json, sys
+idx = json.load(open(sys.argv[1] + "/index.json"))
+m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+print(hashlib.sha384(b"ward-sim-v1:" + m["config"]["digest"].encode()).hexdigest())' "$T/ngx")
+	P=$(free_port)
+	python3 - "$T" "$NM" "$P" <<'EOP'
+import json, sys
+t, nm, port = sys.argv[1], sys.argv[2], sys.argv[3]
+m = json.load(open(t + "/m.json"))
+m["packages"]["nginx"] = {"tees": ["sim"], "measurements": {"sim": [nm]}, "debug": False}
+m["secrets"]["imgkey"]["packages"] = ["web", "nginx"]
+m["secrets"]["imgkey"]["resource"] = "default/image-key/ngx"
+site = ("server {\n listen %s ssl;\n ssl_certificate /run/secrets/ward/tls.crt;\n"
+        " ssl_certificate_key /run/secrets/ward/tls.key;\n root /var/www/html;\n"
+        " index index.nginx-debian.html;\n location = /ca.crt { alias /run/secrets/ward/ca.crt; }\n}\n" % port)
+m["workloads"] = {"ngx": {"package": "nginx", "files": {"/etc/nginx/sites-enabled/default": site},
+                          "dns": ["web.local"], "ips": ["127.0.0.1"]}}
+json.dump(m, open(t + "/m2.json", "w"))
+EOP
+	check manifest-nginx 0 "$WARD" manifest set "$T/m2.json" --coordinator "$URL" --user admin --key "$T/admin.key"
+	check image-key-nginx 0 "$WARD" secret set imgkey --value-file "$T/img.key" --coordinator "$URL" \
+		--user admin --key "$T/admin.key"
+	"$WARD" run -q --network host --coordinator "$URL" --workload ngx "$T/ngx" -- true >/dev/null 2>&1
+	cp "$(ls "$T"/cfg/coordinators/*.pem)" "$(ls -d "$T"/cache/wrapped-* | while read -r d; do
+		[ -e "$d/rootfs/.ward/coordinator.pem" ] || echo "$d"; done)/rootfs/.ward/coordinator.pem"
+	check nginx-start 0 "$WARD" run -q -d --name ngx --network host --coordinator "$URL" --workload ngx "$T/ngx"
+	check nginx-up 0 wait_for 100 curl -skf "https://127.0.0.1:$P/"
+	curl -sk "https://127.0.0.1:$P/ca.crt" >"$T/ca.crt"
+	check nginx-https 0 curl -sf --cacert "$T/ca.crt" "https://127.0.0.1:$P/"
+	contains nginx-https "Welcome to nginx"
+	echo | openssl s_client -connect "127.0.0.1:$P" 2>/dev/null | openssl x509 -noout -issuer >"$OUT"
+	contains nginx-issuer "Ward Coordinator Intermediate CA"
+	check nginx-stop 0 "$WARD" stop ngx
+fi
 exit $fail
