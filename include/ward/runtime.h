@@ -83,7 +83,11 @@ struct ward_run_opts {
  * KILL after the timeout), returns the app's exit code in *ret_exit_code
  * and removes bundle and state. Detached: returns once the container is
  * started, with a supervisor process keeping state under
- * state_root/<name> (logs in state_root/<name>/log) until `ward rm`. */
+ * state_root/<name> (logs in state_root/<name>/log) until `ward rm`.
+ * SIGINT/SIGTERM/SIGHUP/SIGCHLD are blocked during the call and the ones
+ * it consumed are not delivered afterwards; a stop request that arrives
+ * while the image is being prepared ends the run before the container
+ * starts (-EINTR). */
 WARD_PUBLIC int ward_run(const struct ward_run_opts *opts, int *ret_exit_code,
 			 struct ward_err *err);
 

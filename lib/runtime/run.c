@@ -608,11 +608,10 @@ static void ready(struct run *r, const char *msg)
 	}
 }
 
-int ward_run(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err *err)
+static int run_blocked(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err *err)
 {
 	struct run r = {.o = o, .ready_fd = -1, .sim = {.fd = -1}};
 	const char *root = o->state_root ? o->state_root : WARD_RUN_STATE_ROOT;
-	sigset_t set, old;
 	int ret, code = 1;
 
 	if (o->network == WARD_NET_NONE && o->port_count)
@@ -707,16 +706,18 @@ int ward_run(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err 
 		}
 	}
 
-	/* signals are handled synchronously; threads started below inherit the mask */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
 	ret = prepare(&r, err);
+	if (ret >= 0) {
+		sigset_t pending;
+
+		/* stopped while preparing (a long conversion): do not start at all */
+		if (sigpending(&pending) == 0 &&
+		    (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+		     sigismember(&pending, SIGHUP) == 1))
+			ret = ward_err_set(err, -EINTR, "interrupted before the container started");
+	}
 	if (ret >= 0) {
 		ret = state_write(r.dir, o, r.name, "running", 0, r.ports, r.created, err);
 		if (ret >= 0)
@@ -725,7 +726,6 @@ int ward_run(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err 
 	if (ret < 0) {
 		ready(&r, err->msg);
 		cleanup(&r, false);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (o->detach)
 			_exit(1);
 		return ret;
@@ -745,9 +745,35 @@ int ward_run(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err 
 		_exit(0);
 	}
 	cleanup(&r, false);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (ret < 0)
 		return ret;
 	*ret_exit_code = code;
 	return 0;
+}
+
+int ward_run(const struct ward_run_opts *o, int *ret_exit_code, struct ward_err *err)
+{
+	sigset_t set, old;
+	int r;
+
+	/* Signals are handled synchronously for the whole run (a stop request
+	 * while preparing is seen before the container starts); threads
+	 * started inside inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	r = run_blocked(o, ret_exit_code, err);
+	/* the stop requests this run already acted on must not kill the caller
+	 * once unblocked: consume them */
+	for (;;) {
+		struct timespec zero = {0, 0};
+
+		if (sigtimedwait(&set, NULL, &zero) < 0)
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
