@@ -197,7 +197,12 @@ WARD_PUBLIC void ward_kbs_session_clear(struct ward_kbs_session *s);
 WARD_PUBLIC int ward_kbs_runtime_data_hash(const char *nonce, const json_t *jwk, uint8_t out[64],
 					   struct ward_err *err);
 
+#define WARD_KBS_RETRIES 5	   /* attempts to reach the coordinator */
+#define WARD_KBS_RETRY_BASE_MS 200 /* then 400, 800, 1600 ms: about 3 s in all */
+
 /* auth + attest. On success *ret holds the session (key, cookie, token).
+ * Transport failures of the first request are retried WARD_KBS_RETRIES
+ * times with exponential backoff; refusals are not retried.
  * A refusal (HTTP 401/403) is -WARD_E_POLICY with the coordinator's
  * reason; a transport failure keeps its code. */
 WARD_PUBLIC int ward_kbs_attest(const struct ward_kbs_transport *t,

@@ -148,9 +148,19 @@ int ward_kbs_attest(const struct ward_kbs_transport *t, const struct ward_kbs_ev
 			"extra-params", "");
 	if (!req)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	r = call(t, "POST", "/kbs/v0/auth", NULL, NULL, req, &chal, &s.cookie, err);
+	/* The coordinator may still be starting, or briefly unreachable: retry
+	 * transport failures (never refusals) a bounded number of times. */
+	for (unsigned attempt = 1;; attempt++) {
+		r = call(t, "POST", "/kbs/v0/auth", NULL, NULL, req, &chal, &s.cookie, err);
+		if (r >= 0 || r == -WARD_E_POLICY || r == -WARD_E_NOT_FOUND || r == -EPROTO ||
+		    r == -WARD_E_MALFORMED || r == -ENOMEM || attempt >= WARD_KBS_RETRIES)
+			break;
+		ward_debug("KBS auth attempt %u failed (%s); retrying", attempt, err->msg);
+		usleep(WARD_KBS_RETRY_BASE_MS * 1000u << (attempt - 1));
+	}
 	if (r < 0)
-		return r;
+		return ward_err_prefix(err, "coordinator unreachable or failing after %u attempts",
+				       WARD_KBS_RETRIES);
 	nonce = json_string_value(json_object_get(chal, "nonce"));
 	if (!nonce || !nonce[0] || strlen(nonce) > 512)
 		return ward_err_set(err, -WARD_E_MALFORMED, "KBS challenge without a nonce");

@@ -113,6 +113,15 @@ static int fake_request(void *ctx, const char *method, const char *path, const c
 	return ward_err_set(err, -ECONNREFUSED, "connection refused");
 }
 
+static int unreachable(void *ctx, const char *method, const char *path, const char *cookie,
+		       const char *bearer, const void *body, size_t body_size, int *ret_status,
+		       uint8_t **ret_body, size_t *ret_size, char **ret_set_cookie,
+		       struct ward_err *err)
+{
+	((struct fake *)ctx)->calls++;
+	return ward_err_set(err, -ECONNREFUSED, "connect 127.0.0.1:1: Connection refused");
+}
+
 static int fake_evidence(void *ctx, const uint8_t rd[64], json_t **ret, struct ward_err *err)
 {
 	struct fake *f = ctx;
@@ -191,6 +200,15 @@ WARD_TEST(kbs_refusals)
 	CHECK_ERR(ward_kbs_attest(&t, &ev, &s, &err), -WARD_E_POLICY);
 	CHECK_MSG(&err, "does not bind");
 	CHECK(s.key == NULL && s.token == NULL);
+	/* unreachable: bounded retries, then a clear error */
+	{
+		struct fake dead = {0};
+		struct ward_kbs_transport tdead = {unreachable, &dead};
+
+		CHECK_ERR(ward_kbs_attest(&tdead, &ev, &s, &err), -ECONNREFUSED);
+		CHECK_INT(dead.calls, ==, WARD_KBS_RETRIES);
+		CHECK_MSG(&err, "unreachable");
+	}
 	/* another tee name: the fake refuses with 400 */
 	ev.tee = WARD_TEE_SNP;
 	f.bad_binding = false;
