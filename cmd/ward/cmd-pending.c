@@ -20,7 +20,5 @@
 	}                                                                                          \
 	const struct ward_cmd cmd_##sym = {cmdname, summary_text, run_##sym, help_##sym};
 
-PENDING(run, "run", "[run]", "run a confidential image (ward-init attests, decrypts, execs)",
-	"ward run IMAGE [OPTIONS] [-- ARGS...]")
 PENDING(volume, "volume", "[volume]", "create, check and inspect protected volumes",
 	"ward volume create|check|inspect ...")

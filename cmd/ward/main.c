@@ -9,8 +9,9 @@
 #include "ward/log.h"
 
 static const struct ward_cmd *const commands[] = {
-	&cmd_convert, &cmd_run,      &cmd_coordinator, &cmd_manifest, &cmd_secret,
-	&cmd_verify,  &cmd_evidence, &cmd_volume,      &cmd_sim,      &cmd_log,      &cmd_version,
+	&cmd_convert, &cmd_run,      &cmd_ps,     &cmd_logs,   &cmd_stop,     &cmd_rm,
+	&cmd_coordinator, &cmd_manifest, &cmd_secret, &cmd_verify, &cmd_log, &cmd_evidence,
+	&cmd_volume, &cmd_sim,      &cmd_version,
 };
 
 int cli_fail(const char *cmd, const struct ward_err *err)
