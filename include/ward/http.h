@@ -104,3 +104,9 @@ WARD_PUBLIC int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(voi
 /* (Re)arm to fire once after usec microseconds. */
 WARD_PUBLIC void ward_http_timer_arm(struct ward_http_timer *t, unsigned usec);
 WARD_PUBLIC struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t);
+
+/* Present new_tls on every listener that used old_tls, for connections
+ * made from now on (both borrowed; old_tls may be freed afterwards). */
+WARD_PUBLIC void ward_http_server_replace_tls(struct ward_http_server *srv,
+					      struct ward_tls_ctx *old_tls,
+					      struct ward_tls_ctx *new_tls);

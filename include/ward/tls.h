@@ -20,13 +20,15 @@ struct ward_tls_ctx;  /* opaque: an SSL_CTX */
 struct ward_tls_conn; /* opaque: a blocking client connection */
 
 /* Server context: TLS 1.3 only, presenting cert (+ chain, may be NULL/0)
- * with key. Takes its own references. */
+ * with key. Takes its own references. Connections already made keep the
+ * context they were made with after it is freed (OpenSSL refcounts it). */
 WARD_PUBLIC int ward_tls_server_new(const struct ward_pkey *key, const struct ward_x509 *cert,
 				    struct ward_x509 *const *chain, size_t chain_count,
 				    struct ward_tls_ctx **ret, struct ward_err *err);
 /* Client context: TLS 1.3 only. With pinned, a connection succeeds only if
- * the server's leaf certificate is byte-for-byte pinned; with NULL any
- * certificate is accepted (the caller must check it). */
+ * the server's certificate carries the pinned certificate's public key
+ * (the key is what attestation binds; the certificate may be reissued);
+ * with NULL any certificate is accepted (the caller must check it). */
 WARD_PUBLIC int ward_tls_client_new(const struct ward_x509 *pinned, struct ward_tls_ctx **ret,
 				    struct ward_err *err);
 WARD_PUBLIC struct ward_tls_ctx *ward_tls_ctx_free(struct ward_tls_ctx *ctx);
@@ -42,7 +44,7 @@ WARD_PUBLIC void *ward_tls_server_ssl_new(struct ward_tls_ctx *ctx);
 
 /* Handshake as a client over the connected socket fd (ownership of fd
  * passes to the connection, also on failure). server_name is sent as SNI
- * (may be NULL). With a pinned context a different certificate fails with
+ * (may be NULL). With a pinned context a different key fails with
  * -WARD_E_VERIFY. */
 WARD_PUBLIC int ward_tls_connect(struct ward_tls_ctx *ctx, int fd, const char *server_name,
 				 struct ward_tls_conn **ret, struct ward_err *err);

@@ -698,14 +698,13 @@ static int get_sealed(struct ward_coord *c, const char *key, struct ward_secret 
 	return r;
 }
 
-static int first_start(struct ward_coord *c, struct ward_err *err)
+/* The coordinator's self-signed TLS certificate for key: localhost,
+ * 127.0.0.1, ::1 and the manifest's coordinator names (m may be NULL). */
+static int issue_tls_cert(const struct ward_pkey *key, const struct ward_manifest *m,
+			  struct ward_x509 **ret, struct ward_err *err)
 {
-	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *key = NULL;
-	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *cert = NULL;
-	WARD_CLEANUP(ward_secret_freep) struct ward_secret *key_pem = NULL, *ca_blob = NULL;
-	WARD_CLEANUP(ward_ca_freep) struct ward_ca *ca = NULL;
-	WARD_AUTOFREE char *cert_pem = NULL, *text = NULL;
-	WARD_AUTOJSON json_t *id = NULL;
+	const char *dns[17] = {"localhost"}, *ips[18] = {"127.0.0.1", "::1"};
+	size_t nd = 0, ni = 0;
 	int64_t now = now_s();
 	struct ward_x509_template t = {.subject = "CN=ward-coordinator,O=Ward",
 				       .not_before = now - 3600,
@@ -713,33 +712,59 @@ static int first_start(struct ward_coord *c, struct ward_err *err)
 				       .path_len = -1,
 				       .key_usage = WARD_KU_DIGITAL_SIGNATURE,
 				       .ext_key_usage = WARD_EKU_SERVER_AUTH,
-				       .dns_names = (const char *const[]){"localhost"},
-				       .dns_count = 1,
-				       .ip_addresses = (const char *const[]){"127.0.0.1", "::1"},
-				       .ip_count = 2};
+				       .dns_names = dns,
+				       .ip_addresses = ips};
+
+	if (m) {
+		json_strings(m->coord_dns, dns + 1, 16, &nd);
+		json_strings(m->coord_ips, ips + 2, 16, &ni);
+	}
+	t.dns_count = 1 + nd;
+	t.ip_count = 2 + ni;
+	return ward_x509_create(&t, key, NULL, key, WARD_SIG_ECDSA_SHA256, ret, err);
+}
+
+static int identity_json(const struct ward_pkey *key, const struct ward_x509 *cert, char **ret,
+			 struct ward_err *err)
+{
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *key_pem = NULL;
+	WARD_AUTOFREE char *cert_pem = NULL;
+	WARD_AUTOJSON json_t *id = NULL;
+	int r;
+
+	r = ward_pkey_private_pem(key, &key_pem, err);
+	if (r >= 0)
+		r = ward_x509_pem(cert, &cert_pem, err);
+	if (r < 0)
+		return r;
+	id = json_pack("{s:s, s:s}", "key", (const char *)key_pem->data, "cert", cert_pem);
+	if (!id)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	return ward_json_dump(id, ret, err);
+}
+
+static int first_start(struct ward_coord *c, struct ward_err *err)
+{
+	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *key = NULL;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *cert = NULL;
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *ca_blob = NULL;
+	WARD_CLEANUP(ward_ca_freep) struct ward_ca *ca = NULL;
+	WARD_AUTOFREE char *text = NULL;
 	int r;
 
 	r = ward_random(c->datakey, 32, err);
 	if (r >= 0)
 		r = ward_pkey_generate(WARD_KEY_EC_P256, 0, &key, err);
 	if (r >= 0)
-		r = ward_x509_create(&t, key, NULL, key, WARD_SIG_ECDSA_SHA256, &cert, err);
+		r = issue_tls_cert(key, NULL, &cert, err);
 	if (r >= 0)
-		r = ward_pkey_private_pem(key, &key_pem, err);
+		r = identity_json(key, cert, &text, err);
 	if (r >= 0)
-		r = ward_x509_pem(cert, &cert_pem, err);
-	if (r >= 0)
-		r = ward_ca_create("Ward Coordinator", now, &ca, err);
+		r = ward_ca_create("Ward Coordinator", now_s(), &ca, err);
 	if (r >= 0)
 		r = ward_ca_export(ca, &ca_blob, err);
 	if (r < 0)
 		return ward_err_prefix(err, "creating the coordinator identity");
-	id = json_pack("{s:s, s:s}", "key", (const char *)key_pem->data, "cert", cert_pem);
-	if (!id)
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	r = ward_json_dump(id, &text, err);
-	if (r < 0)
-		return r;
 	r = ward_store_begin(c->store, err);
 	if (r < 0)
 		return r;
@@ -826,9 +851,18 @@ static int load_manifest(struct ward_coord *c, struct ward_err *err)
 
 /* Install m as the new manifest in one transaction: history entry,
  * secrets generated for new names, recovery wraps, audit. */
+static bool tls_names_changed(const struct ward_manifest *old, const struct ward_manifest *m)
+{
+	json_t *a = old ? json_object_get(old->root, "coordinator") : NULL;
+	json_t *b = json_object_get(m->root, "coordinator");
+
+	return !(a == b || (a && b && json_equal(a, b)));
+}
+
 static int install_manifest(struct ward_coord *c, struct ward_manifest *m, const char *signer,
 			    struct ward_err *err)
 {
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *new_cert = NULL;
 	WARD_AUTOFREE char *text = NULL;
 	char key[24], seqtext[24];
 	uint64_t seq = c->manifest_seq + 1;
@@ -871,6 +905,18 @@ static int install_manifest(struct ward_coord *c, struct ward_manifest *m, const
 	}
 	if (r >= 0)
 		r = datakey_wrap_recovery(c, m, err);
+	if (r >= 0 && tls_names_changed(c->manifest, m)) {
+		/* Same key (what clients pin and evidence binds), new names. */
+		WARD_AUTOFREE char *id = NULL;
+
+		r = issue_tls_cert(c->tls_key, m, &new_cert, err);
+		if (r >= 0)
+			r = identity_json(c->tls_key, new_cert, &id, err);
+		if (r >= 0)
+			r = put_sealed(c, "identity", id, strlen(id), err);
+		if (id)
+			ward_wipe(id, strlen(id));
+	}
 	if (r >= 0)
 		r = audit_new(c->store, seq == 1 ? "manifest.set" : "manifest.update", signer,
 			      json_pack("{s:s, s:I, s:O}", "hash", m->hash_hex, "seq",
@@ -883,6 +929,28 @@ static int install_manifest(struct ward_coord *c, struct ward_manifest *m, const
 		ward_store_rollback(c->store);
 	if (r < 0)
 		return r;
+	if (new_cert) {
+		struct ward_tls_ctx *tls = NULL;
+		char *pem = NULL;
+		struct ward_err e2 = WARD_ERR_INIT;
+
+		/* Committed: serve the new certificate from now on. If that fails
+		 * the old one keeps being served until a restart. */
+		if (ward_x509_pem(new_cert, &pem, &e2) >= 0 &&
+		    ward_tls_server_new(c->tls_key, new_cert, NULL, 0, &tls, &e2) >= 0) {
+			ward_http_server_replace_tls(c->srv, c->tls, tls);
+			ward_tls_ctx_free(c->tls);
+			c->tls = tls;
+			ward_x509_free(c->tls_cert);
+			c->tls_cert = WARD_TAKE_PTR(new_cert);
+			free(c->tls_cert_pem);
+			c->tls_cert_pem = pem;
+			ward_info("TLS certificate reissued for the manifest's coordinator names");
+		} else {
+			free(pem);
+			ward_error("TLS certificate reissue: %s", e2.msg);
+		}
+	}
 	ward_manifest_free(c->manifest);
 	c->manifest = m;
 	c->manifest_seq = seq;

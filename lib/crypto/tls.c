@@ -155,11 +155,13 @@ int ward_tls_connect(struct ward_tls_ctx *ctx, int fd, const char *server_name,
 	if (SSL_connect(c->ssl) != 1)
 		return ward_crypto_err(err, -ECONNREFUSED, "tls: handshake failed");
 	if (pin) {
+		/* The pin is the key (what attested evidence binds), so the
+		 * server may reissue its certificate for new names. */
 		peer = SSL_get0_peer_certificate(c->ssl);
-		cmp = peer ? X509_cmp(peer, pin) : 1;
-		if (cmp != 0)
+		cmp = peer ? EVP_PKEY_eq(X509_get0_pubkey(peer), X509_get0_pubkey(pin)) : 0;
+		if (cmp != 1)
 			return ward_err_set(err, -WARD_E_VERIFY,
-					    "tls: the server's certificate is not the pinned one");
+					    "tls: the server's key is not the pinned one");
 	}
 	*ret = WARD_TAKE_PTR(c);
 	return 0;

@@ -387,3 +387,11 @@ struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t)
 	free(t);
 	return NULL;
 }
+
+void ward_http_server_replace_tls(struct ward_http_server *srv, struct ward_tls_ctx *old_tls,
+				  struct ward_tls_ctx *new_tls)
+{
+	for (size_t i = 0; i < srv->listener_count; i++)
+		if (srv->listeners[i].tls == old_tls)
+			srv->listeners[i].tls = new_tls;
+}

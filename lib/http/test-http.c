@@ -164,6 +164,33 @@ WARD_TEST(pin_mismatch_refused)
 	CHECK_MSG(&err, "not the pinned one");
 }
 
+WARD_TEST(pin_is_the_key_not_the_certificate)
+{
+	WARD_CLEANUP(fixture_stop) struct fixture f = {0};
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *reissued = NULL;
+	WARD_CLEANUP(ward_tls_ctx_freep) struct ward_tls_ctx *ctls = NULL;
+	WARD_CLEANUP(ward_http_client_freep) struct ward_http_client *c = NULL;
+	struct ward_err err = WARD_ERR_INIT;
+	struct ward_http_response resp = {0};
+	time_t now = time(NULL);
+	struct ward_x509_template t = {.subject = "CN=renamed",
+				       .not_before = now - 60,
+				       .not_after = now + 3600,
+				       .path_len = -1};
+	char url[64];
+
+	CHECK_OK(fixture_start(&f, &err), &err);
+	/* Another certificate for the same key: the pin still matches. */
+	CHECK_OK(ward_x509_create(&t, f.key, NULL, f.key, WARD_SIG_ECDSA_SHA256, &reissued, &err),
+		 &err);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", f.port);
+	CHECK_OK(ward_tls_client_new(reissued, &ctls, &err), &err);
+	CHECK_OK(ward_http_client_new(url, ctls, &c, &err), &err);
+	CHECK_OK(ward_http_request(c, "GET", "/", NULL, NULL, 0, &resp, &err), &err);
+	CHECK_INT(resp.status, ==, 200);
+	ward_http_response_clear(&resp);
+}
+
 WARD_TEST(client_errors)
 {
 	WARD_CLEANUP(ward_http_client_freep) struct ward_http_client *c = NULL;

@@ -86,8 +86,19 @@ sys.exit(0 if a!=b else 1)" || FAILN "rotation did not change the password"
 
 # Signed manifest update, history kept.
 manifest "$T/m2.json" extra
+python3 -c "
+import json; m=json.load(open('$T/m2.json')); m['coordinator']={'dns': ['coord.test'], 'ips': ['127.0.0.2']}
+json.dump(m, open('$T/m2.json','w'))"
 expect_rc "signed update" 0 "$WARD" manifest set "$T/m2.json" --coordinator "$URL" --user admin --key "$T/admin.key"
 expect_out "update seq 2" "manifest 2 set"
+# The coordinator now serves a certificate with the manifest's names, for
+# the same key: the old pin keeps working, a fresh verify sees the names.
+expect_rc "old pin after reissue" 0 "$WARD" manifest get --coordinator "$URL"
+expect_rc "verify after reissue" 0 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json" --pin-file "$T/pin2.pem"
+openssl x509 -in "$T/pin2.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:localhost, DNS:coord.test" ||
+	FAILN "reissued certificate lacks the manifest's names"
+openssl x509 -in "$T/pin2.pem" -noout -pubkey | cmp -s - <(openssl x509 -in "$(pin)" -noout -pubkey) ||
+	FAILN "reissued certificate has another key"
 expect_rc "manifest get seq 1" 0 "$WARD" manifest get --coordinator "$URL" --seq 1
 expect_out "history" "manifest 1 of 2"
 
