@@ -36,5 +36,3 @@ PENDING(verify, "verify", "[coordinator]",
 	"ward verify --coordinator URL --reference FILE")
 PENDING(evidence, "evidence", "[attest]", "collect, show and verify TEE attestation evidence",
 	"ward evidence verify|show|collect ...")
-PENDING(volume, "volume", "[volume]", "create, check and inspect protected volumes",
-	"ward volume create|check|inspect ...")
