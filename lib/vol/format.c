@@ -460,7 +460,7 @@ int vol_ns_parse(const uint8_t *buf, size_t size, uint32_t bs, struct vol_ns *ns
 		struct vol_inode *in = NULL;
 
 		r = parse_inode(&c, bs, &in, err);
-		if (r < 0)
+		if (r < 0 || !in)
 			return ward_err_prefix(err, "namespace inode %u", i);
 		if (in->ino >= ns->next_ino || vol_ns_get(ns, in->ino)) {
 			r = ward_err_set(err, -WARD_E_MALFORMED,

@@ -30,10 +30,12 @@ static struct ward_vol *VOL(fuse_req_t req)
 	return ((struct fs *)fuse_req_userdata(req))->vol;
 }
 
+/* Negative errno or -WARD_E_* -> positive errno for the kernel (0 stays 0). */
 static int fuse_errno(int r)
 {
-	r = -r;
-	return r > 0 && r < 4096 && r < 1000 ? r : EIO;
+	if (r >= 0)
+		return 0;
+	return -r < WARD_E_BASE ? -r : EIO;
 }
 
 static void to_stat(const struct ward_vol_stat *s, struct stat *st)

@@ -972,6 +972,7 @@ WARD_TEST(attack_swap_blobs)
 	snprintf(a, sizeof(a), "%s", memio_blob(e.m, 0, '0'));
 	snprintf(b, sizeof(b), "%s", memio_blob(e.m, 1, '0'));
 	struct mname *na = mem_find(e.m, a), *nb = mem_find(e.m, b);
+	CHECK(na && nb);
 	struct mfile *t = na->f;
 
 	na->f = nb->f;
@@ -1177,6 +1178,7 @@ WARD_TEST(attack_duplicate_blob_over_other)
 	struct mfile *a = memio_file(e.m, memio_blob(e.m, 0, '0'));
 	struct mfile *b = memio_file(e.m, memio_blob(e.m, 1, '0'));
 
+	CHECK(a && b);
 	mfile_resize(b, a->size);
 	memcpy(b->data, a->data, a->size);
 	CHECK_ERR(check_result(&e, &err), -WARD_E_VERIFY);

@@ -402,11 +402,18 @@ static int blocks_write(struct ward_vol *vol, struct vol_inode *in, uint64_t fir
 
 	if (r < 0)
 		return r;
+	uint8_t nonces[256 * WARD_VOL_NONCE_SIZE];
+
 	for (uint64_t k = 0; k < n; k++) {
 		uint8_t *rec = recbuf + k * vol->rec;
 
-		if (vol->cr->random(vol->cr->ctx, rec, WARD_VOL_NONCE_SIZE) < 0)
+		/* One CSPRNG call per 256 blocks: the call costs as much as
+		 * sealing a block. */
+		if (k % 256 == 0 &&
+		    vol->cr->random(vol->cr->ctx, nonces,
+				    (size_t)WARD_MIN(256u, n - k) * WARD_VOL_NONCE_SIZE) < 0)
 			return -EIO;
+		memcpy(rec, nonces + (k % 256) * WARD_VOL_NONCE_SIZE, WARD_VOL_NONCE_SIZE);
 		block_aad(vol, in, first + k, aad);
 		if (vol->cr->seal(vol->cr->ctx, in->key, rec, aad, sizeof(aad), pt + k * vol->bs,
 				  vol->bs, rec + WARD_VOL_NONCE_SIZE,
