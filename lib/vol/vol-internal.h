@@ -58,6 +58,8 @@ struct vol_inode {
 	char *target; /* owned */
 
 	uint32_t open_count;
+	uint32_t busy; /* unlocked I/O in progress (range locks held) */
+	bool zombie;   /* dropped from the namespace; freed when !busy */
 	uint32_t refs; /* validation scratch */
 };
 

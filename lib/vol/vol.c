@@ -21,6 +21,8 @@
 #define OPEN_HANDLES_SOFT_MAX 4096
 #define IO_CHUNK_BLOCKS_BYTES (1u << 20)
 
+struct io_range;
+
 struct pending_del {
 	uint8_t file_id[16];
 };
@@ -47,6 +49,10 @@ struct ward_vol {
 	struct pending_del *dels; /* owned */
 	size_t ndels, dels_cap;
 	size_t open_handles;
+
+	struct io_range *ranges; /* in-flight block I/O (see range_acquire) */
+	pthread_cond_t range_cond;
+	pthread_rwlock_t commit_lock;
 
 	pthread_t thread;
 	pthread_cond_t cond;
@@ -277,91 +283,178 @@ static void close_handles(struct ward_vol *vol, struct vol_inode *in)
 		}
 }
 
-static void block_aad(struct ward_vol *vol, struct vol_inode *in, uint64_t idx, uint8_t aad[44])
+/* Concurrency: vol->lock guards the namespace and every block table, but
+ * is not held while blocks are encrypted, decrypted, read or written.
+ * That work holds a range lock on the blocks it touches instead (shared
+ * for reads, exclusive for writes), and the inode is pinned (busy) so it
+ * is not freed meanwhile. Writers also hold commit_lock shared, so a
+ * commit (exclusive) never sees a half-done write and never changes the
+ * committed slots under a writer's feet. */
+struct io_range {
+	uint64_t ino, b0, b1;
+	bool write;
+	struct io_range *next;
+};
+
+static bool range_conflicts(const struct ward_vol *vol, const struct io_range *r)
+{
+	for (const struct io_range *x = vol->ranges; x; x = x->next)
+		if (x->ino == r->ino && (x->write || r->write) && x->b0 <= r->b1 && r->b0 <= x->b1)
+			return true;
+	return false;
+}
+
+/* With vol->lock held: pin in and wait for the range. */
+static void range_acquire(struct ward_vol *vol, struct vol_inode *in, struct io_range *r)
+{
+	in->busy++;
+	while (range_conflicts(vol, r))
+		pthread_cond_wait(&vol->range_cond, &vol->lock);
+	r->next = vol->ranges;
+	vol->ranges = r;
+}
+
+static void inode_destroy(struct ward_vol *vol, struct vol_inode *in)
+{
+	close_handles(vol, in);
+	vol_inode_free(in);
+}
+
+/* With vol->lock held: release the range and unpin in (freeing it if it
+ * was dropped from the namespace meanwhile). */
+static void range_release(struct ward_vol *vol, struct vol_inode *in, struct io_range *r)
+{
+	for (struct io_range **pp = &vol->ranges; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	pthread_cond_broadcast(&vol->range_cond);
+	if (--in->busy == 0 && in->zombie)
+		inode_destroy(vol, in);
+}
+
+static void block_aad(struct ward_vol *vol, const uint8_t file_id[16], uint64_t idx,
+		      uint8_t aad[44])
 {
 	memcpy(aad, "WVB1", 4);
 	memcpy(aad + 4, vol->id, 16);
-	memcpy(aad + 20, in->file_id, 16);
+	memcpy(aad + 20, file_id, 16);
 	vol_put_u64(aad + 36, idx);
 }
 
-/* Verify and decrypt the record rec of block idx into out (bs bytes). */
-static int block_open(struct ward_vol *vol, struct vol_inode *in, uint64_t idx,
-		      const uint8_t *rec, uint8_t *out)
+/* What unlocked block I/O needs of a file: stable while the inode is
+ * pinned and the range held. */
+struct fview {
+	uint64_t ino;
+	const uint8_t *file_id;
+	const uint8_t *key;
+	int h[2];
+};
+
+static void integrity_fail(struct ward_vol *vol, const struct fview *fv, int slot, uint64_t idx,
+			   const char *what)
 {
-	const struct vol_blk *b = &in->blks[idx];
-	uint8_t aad[44];
 	char name[40];
 
-	blob_name(in->file_id, b->flags & VOL_BLK_SLOT, name);
-	if (!ct_eq(rec + WARD_VOL_NONCE_SIZE + vol->bs, b->tag, WARD_VOL_TAG_SIZE)) {
-		audit(vol, "integrity",
-		      "inode %" PRIu64 " block %" PRIu64 " in '%s': record is not the committed one "
-		      "(replaced, replayed or corrupted)",
-		      in->ino, idx, name);
-		return -EIO;
-	}
-	block_aad(vol, in, idx, aad);
-	if (vol->cr->open(vol->cr->ctx, in->key, rec, aad, sizeof(aad), rec + WARD_VOL_NONCE_SIZE,
-			  vol->bs, b->tag, out) < 0) {
-		audit(vol, "integrity",
-		      "inode %" PRIu64 " block %" PRIu64 " in '%s': authentication failed", in->ino,
-		      idx, name);
-		return -EIO;
-	}
-	return 0;
+	blob_name(fv->file_id, slot, name);
+	audit(vol, "integrity", "inode %" PRIu64 " block %" PRIu64 " in '%s': %s", fv->ino, idx,
+	      name, what);
 }
 
-/* Read and decrypt blocks [first, first+n) (all < nblk) into out. */
-static int blocks_read(struct ward_vol *vol, struct vol_inode *in, uint64_t first, uint64_t n,
-		       uint8_t *out, uint8_t *recbuf)
+/* With vol->lock held: the view of in, opening the slot files that
+ * blocks [first, first+n) of snap need. -EIO (audited) if one is missing. */
+static int fview_get(struct ward_vol *vol, struct vol_inode *in, const struct vol_blk *snap,
+		     uint64_t first, uint64_t n, struct fview *fv)
 {
-	uint64_t i = first, end = first + n;
 	int r = file_key(vol, in);
 
 	if (r < 0)
 		return r;
-	while (i < end) {
-		const struct vol_blk *b = &in->blks[i];
+	fv->ino = in->ino;
+	fv->file_id = in->file_id;
+	fv->key = in->key;
+	for (uint64_t i = 0; i < n; i++) {
+		int slot = snap[i].flags & VOL_BLK_SLOT;
+
+		if (snap[i].flags & VOL_BLK_HOLE || in->h[slot] >= 0)
+			continue;
+		r = blob_handle(vol, in, slot, false);
+		if (r < 0) {
+			fv->h[0] = fv->h[1] = -1;
+			integrity_fail(vol, fv, slot, first + i, "data file missing");
+			return -EIO;
+		}
+	}
+	fv->h[0] = in->h[0];
+	fv->h[1] = in->h[1];
+	return 0;
+}
+
+/* Copy the table entries of blocks [first, first+n) (holes past nblk). */
+static void snap_blocks(const struct vol_inode *in, uint64_t first, uint64_t n,
+			struct vol_blk *snap)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		if (first + i < in->nblk) {
+			snap[i] = in->blks[first + i];
+		} else {
+			snap[i].flags = VOL_BLK_HOLE;
+			memset(snap[i].tag, 0, WARD_VOL_TAG_SIZE);
+		}
+	}
+}
+
+/* Unlocked: read, verify and decrypt blocks [first, first+n) described by
+ * snap into out. */
+static int blocks_read(struct ward_vol *vol, const struct fview *fv, uint64_t first, uint64_t n,
+		       const struct vol_blk *snap, uint8_t *out, uint8_t *recbuf)
+{
+	uint8_t aad[44];
+	uint64_t i = 0;
+	int r;
+
+	while (i < n) {
 		uint64_t j = i + 1;
 		size_t got;
-		int slot, h;
+		int slot;
 
-		if (b->flags & VOL_BLK_HOLE) {
-			memset(out + (i - first) * vol->bs, 0, vol->bs);
+		if (snap[i].flags & VOL_BLK_HOLE) {
+			memset(out + i * vol->bs, 0, vol->bs);
 			i++;
 			continue;
 		}
-		slot = b->flags & VOL_BLK_SLOT;
-		while (j < end && in->blks[j].flags == (uint8_t)slot)
+		slot = snap[i].flags & VOL_BLK_SLOT;
+		while (j < n && snap[j].flags == (uint8_t)slot)
 			j++;
-		h = blob_handle(vol, in, slot, false);
-		if (h < 0) {
-			char name[40];
-
-			blob_name(in->file_id, slot, name);
-			audit(vol, "integrity", "inode %" PRIu64 ": data file '%s' missing (%s)",
-			      in->ino, name, strerror(-h));
+		if (fv->h[slot] < 0)
 			return -EIO;
-		}
-		r = vol->io->pread(vol->io->ctx, h, recbuf, (size_t)(j - i) * vol->rec,
-				   i * vol->rec, &got);
+		r = vol->io->pread(vol->io->ctx, fv->h[slot], recbuf, (size_t)(j - i) * vol->rec,
+				   (first + i) * vol->rec, &got);
 		if (r < 0)
 			return -EIO;
 		if (got != (size_t)(j - i) * vol->rec) {
-			char name[40];
-
-			blob_name(in->file_id, slot, name);
-			audit(vol, "integrity",
-			      "inode %" PRIu64 ": data file '%s' truncated at block %" PRIu64,
-			      in->ino, name, i + got / vol->rec);
+			integrity_fail(vol, fv, slot, first + i + got / vol->rec,
+				       "data file truncated");
 			return -EIO;
 		}
 		for (uint64_t k = i; k < j; k++) {
-			r = block_open(vol, in, k, recbuf + (k - i) * vol->rec,
-				       out + (k - first) * vol->bs);
-			if (r < 0)
-				return r;
+			const uint8_t *rec = recbuf + (k - i) * vol->rec;
+
+			if (!ct_eq(rec + WARD_VOL_NONCE_SIZE + vol->bs, snap[k].tag,
+				   WARD_VOL_TAG_SIZE)) {
+				integrity_fail(vol, fv, slot, first + k,
+					       "record is not the committed one (replaced, "
+					       "replayed or corrupted)");
+				return -EIO;
+			}
+			block_aad(vol, fv->file_id, first + k, aad);
+			if (vol->cr->open(vol->cr->ctx, fv->key, rec, aad, sizeof(aad),
+					  rec + WARD_VOL_NONCE_SIZE, vol->bs, snap[k].tag,
+					  out + k * vol->bs) < 0) {
+				integrity_fail(vol, fv, slot, first + k, "authentication failed");
+				return -EIO;
+			}
 		}
 		i = j;
 	}
@@ -392,17 +485,16 @@ static int blk_reserve(struct vol_inode *in, uint64_t n)
 	return 0;
 }
 
-/* Encrypt and write the plaintext blocks [first, first+n) from pt (n*bs
- * bytes) to their shadow slots, then update the block table. */
-static int blocks_write(struct ward_vol *vol, struct vol_inode *in, uint64_t first, uint64_t n,
-			const uint8_t *pt, uint8_t *recbuf)
+/* Unlocked: encrypt the plaintext blocks [first, first+n) of pt into
+ * recbuf and write them to the slots given by slots[]; the new tags go to
+ * out[]. */
+static int blocks_write(struct ward_vol *vol, const struct fview *fv, uint64_t first, uint64_t n,
+			const uint8_t *slots, const uint8_t *pt, uint8_t *recbuf,
+			struct vol_blk *out)
 {
-	uint8_t aad[44];
-	int r = file_key(vol, in);
-
-	if (r < 0)
-		return r;
 	uint8_t nonces[256 * WARD_VOL_NONCE_SIZE];
+	uint8_t aad[44];
+	int r;
 
 	for (uint64_t k = 0; k < n; k++) {
 		uint8_t *rec = recbuf + k * vol->rec;
@@ -414,95 +506,94 @@ static int blocks_write(struct ward_vol *vol, struct vol_inode *in, uint64_t fir
 				    (size_t)WARD_MIN(256u, n - k) * WARD_VOL_NONCE_SIZE) < 0)
 			return -EIO;
 		memcpy(rec, nonces + (k % 256) * WARD_VOL_NONCE_SIZE, WARD_VOL_NONCE_SIZE);
-		block_aad(vol, in, first + k, aad);
-		if (vol->cr->seal(vol->cr->ctx, in->key, rec, aad, sizeof(aad), pt + k * vol->bs,
+		block_aad(vol, fv->file_id, first + k, aad);
+		if (vol->cr->seal(vol->cr->ctx, fv->key, rec, aad, sizeof(aad), pt + k * vol->bs,
 				  vol->bs, rec + WARD_VOL_NONCE_SIZE,
 				  rec + WARD_VOL_NONCE_SIZE + vol->bs) < 0)
 			return -EIO;
+		out[k].flags = slots[k];
+		memcpy(out[k].tag, rec + WARD_VOL_NONCE_SIZE + vol->bs, WARD_VOL_TAG_SIZE);
 	}
 	for (uint64_t i = 0; i < n;) {
-		int slot = target_slot(in, first + i), h;
 		uint64_t j = i + 1;
 
-		while (j < n && target_slot(in, first + j) == slot)
+		while (j < n && slots[j] == slots[i])
 			j++;
-		h = blob_handle(vol, in, slot, true);
-		if (h < 0)
-			return h;
-		r = vol->io->pwrite(vol->io->ctx, h, recbuf + i * vol->rec,
+		r = vol->io->pwrite(vol->io->ctx, fv->h[slots[i]], recbuf + i * vol->rec,
 				    (size_t)(j - i) * vol->rec, (first + i) * vol->rec);
 		if (r < 0)
 			return r;
-		in->hdirty[slot] = true;
-		for (uint64_t k = i; k < j; k++) {
-			struct vol_blk *b = &in->blks[first + k];
-
-			b->flags = (uint8_t)slot;
-			memcpy(b->tag, recbuf + k * vol->rec + WARD_VOL_NONCE_SIZE + vol->bs,
-			       WARD_VOL_TAG_SIZE);
-		}
 		i = j;
 	}
 	return 0;
 }
 
-/* Grow the block table to cover new_size with holes. */
-static int extend_holes(struct vol_inode *in, uint64_t nblk)
-{
-	int r = blk_reserve(in, nblk);
-
-	if (r < 0)
-		return r;
-	for (uint64_t i = in->nblk; i < nblk; i++) {
-		in->blks[i].flags = VOL_BLK_HOLE;
-		memset(in->blks[i].tag, 0, WARD_VOL_TAG_SIZE);
-	}
-	if (nblk > in->nblk)
-		in->nblk = nblk;
-	return 0;
-}
-
-static ssize_t file_write(struct ward_vol *vol, struct vol_inode *in, const uint8_t *buf,
-			  size_t size, uint64_t off)
+/* With vol->lock held, the write range [off/bs, (off+size-1)/bs] held and
+ * commit_lock held shared. Drops vol->lock while it works. */
+static ssize_t file_write_ranged(struct ward_vol *vol, struct vol_inode *in, const uint8_t *buf,
+				 size_t size, uint64_t off)
 {
 	uint64_t end = off + size, bs = vol->bs;
 	size_t chunk_blocks = WARD_MAX(1u, IO_CHUNK_BLOCKS_BYTES / vol->bs);
-	WARD_AUTOFREE uint8_t *pt = NULL, *recbuf = NULL;
-	int r;
+	WARD_AUTOFREE uint8_t *pt = NULL, *recbuf = NULL, *slots = NULL;
+	WARD_AUTOFREE struct vol_blk *snap = NULL, *out = NULL;
+	int r = 0;
 
-	if (size == 0)
-		return 0;
-	if (off > WARD_VOL_FILE_MAX || size > WARD_VOL_FILE_MAX - off)
-		return -EFBIG;
-	if (vol->broken)
-		return -EIO;
-	r = extend_holes(in, (end + bs - 1) / bs);
+	r = blk_reserve(in, (end + bs - 1) / bs);
 	if (r < 0)
 		return r;
 	pt = malloc(chunk_blocks * bs);
 	recbuf = malloc(chunk_blocks * vol->rec);
-	if (!pt || !recbuf)
+	slots = malloc(chunk_blocks);
+	snap = calloc(chunk_blocks, sizeof(*snap));
+	out = calloc(chunk_blocks, sizeof(*out));
+	if (!pt || !recbuf || !slots || !snap || !out)
 		return -ENOMEM;
 	for (uint64_t b = off / bs, last = (end - 1) / bs; b <= last;) {
 		uint64_t n = WARD_MIN((uint64_t)chunk_blocks, last - b + 1);
 		uint64_t cstart = b * bs, cend = (b + n) * bs;
 		uint64_t from = WARD_MAX(off, cstart), to = WARD_MIN(end, cend);
+		struct fview fv;
 
-		/* Partial first/last block: merge with the current contents. */
-		if (from > cstart) {
-			r = blocks_read(vol, in, b, 1, pt, recbuf);
-			if (r < 0)
-				return r;
-		}
-		if (to < cend && (n > 1 || from == cstart)) {
-			r = blocks_read(vol, in, b + n - 1, 1, pt + (n - 1) * bs, recbuf);
-			if (r < 0)
-				return r;
-		}
-		memcpy(pt + (from - cstart), buf + (from - off), (size_t)(to - from));
-		r = blocks_write(vol, in, b, n, pt, recbuf);
+		snap_blocks(in, b, n, snap);
+		for (uint64_t k = 0; k < n; k++)
+			slots[k] = (uint8_t)target_slot(in, b + k);
+		r = fview_get(vol, in, snap, b, n, &fv);
+		for (int s = 0; r == 0 && s < 2; s++)
+			if (memchr(slots, s, n) && fv.h[s] < 0) {
+				r = blob_handle(vol, in, s, true);
+				fv.h[s] = r;
+				r = WARD_MIN(r, 0);
+			}
 		if (r < 0)
 			return r;
+		pthread_mutex_unlock(&vol->lock);
+		/* Partial first/last block: merge with the current contents. */
+		if (from > cstart)
+			r = blocks_read(vol, &fv, b, 1, snap, pt, recbuf);
+		if (r == 0 && to < cend && (n > 1 || from == cstart))
+			r = blocks_read(vol, &fv, b + n - 1, 1, snap + n - 1, pt + (n - 1) * bs,
+					recbuf);
+		if (r == 0) {
+			memcpy(pt + (from - cstart), buf + (from - off), (size_t)(to - from));
+			r = blocks_write(vol, &fv, b, n, slots, pt, recbuf, out);
+		}
+		pthread_mutex_lock(&vol->lock);
+		if (r < 0)
+			return r;
+		/* Publish: the table now points at the new records. */
+		for (uint64_t k = 0; k < n; k++) {
+			in->hdirty[slots[k]] = true;
+			if (b + k >= in->nblk) {
+				for (uint64_t i = in->nblk; i < b + k; i++) {
+					in->blks[i].flags = VOL_BLK_HOLE;
+					memset(in->blks[i].tag, 0, WARD_VOL_TAG_SIZE);
+				}
+				in->nblk = b + k + 1;
+				in->size = WARD_MAX(in->size, WARD_MIN(end, in->nblk * bs));
+			}
+			in->blks[b + k] = out[k];
+		}
 		b += n;
 	}
 	if (end > in->size)
@@ -512,12 +603,14 @@ static ssize_t file_write(struct ward_vol *vol, struct vol_inode *in, const uint
 	return (ssize_t)size;
 }
 
-static ssize_t file_read(struct ward_vol *vol, struct vol_inode *in, uint8_t *buf, size_t size,
-			 uint64_t off)
+/* With vol->lock held and the read range held; drops the lock to work. */
+static ssize_t file_read_ranged(struct ward_vol *vol, struct vol_inode *in, uint8_t *buf,
+				size_t size, uint64_t off)
 {
 	uint64_t bs = vol->bs, end;
 	size_t chunk_blocks = WARD_MAX(1u, IO_CHUNK_BLOCKS_BYTES / vol->bs), done = 0;
 	WARD_AUTOFREE uint8_t *pt = NULL, *recbuf = NULL;
+	WARD_AUTOFREE struct vol_blk *snap = NULL;
 	int r;
 
 	if (off >= in->size || size == 0)
@@ -525,58 +618,83 @@ static ssize_t file_read(struct ward_vol *vol, struct vol_inode *in, uint8_t *bu
 	end = WARD_MIN(in->size, off + size);
 	pt = malloc(chunk_blocks * bs);
 	recbuf = malloc(chunk_blocks * vol->rec);
-	if (!pt || !recbuf)
+	snap = calloc(chunk_blocks, sizeof(*snap));
+	if (!pt || !recbuf || !snap)
 		return -ENOMEM;
 	for (uint64_t b = off / bs, last = (end - 1) / bs; b <= last;) {
 		uint64_t n = WARD_MIN((uint64_t)chunk_blocks, last - b + 1);
 		uint64_t cstart = b * bs, cend = (b + n) * bs;
 		uint64_t from = WARD_MAX(off, cstart), to = WARD_MIN(end, cend);
+		struct fview fv;
 
-		r = blocks_read(vol, in, b, n, pt, recbuf);
+		snap_blocks(in, b, n, snap);
+		r = fview_get(vol, in, snap, b, n, &fv);
 		if (r < 0)
 			return r;
-		memcpy(buf + (from - off), pt + (from - cstart), (size_t)(to - from));
+		pthread_mutex_unlock(&vol->lock);
+		r = blocks_read(vol, &fv, b, n, snap, pt, recbuf);
+		if (r == 0)
+			memcpy(buf + (from - off), pt + (from - cstart), (size_t)(to - from));
+		pthread_mutex_lock(&vol->lock);
+		if (r < 0)
+			return r;
 		done += (size_t)(to - from);
 		b += n;
 	}
 	return (ssize_t)done;
 }
 
+/* With vol->lock held, commit_lock shared: take the range from the
+ * smaller of the sizes to the end and change the size. */
 static int file_truncate(struct ward_vol *vol, struct vol_inode *in, uint64_t size)
 {
 	uint64_t bs = vol->bs;
-	int r;
+	struct io_range rg = {.ino = in->ino, .b1 = UINT64_MAX, .write = true};
+	int r = 0;
 
 	if (size > WARD_VOL_FILE_MAX)
 		return -EFBIG;
 	if (vol->broken)
 		return -EIO;
+	rg.b0 = WARD_MIN(size, in->size) / bs;
+	range_acquire(vol, in, &rg);
 	if (size < in->size) {
 		/* Keep the invariant "bytes past the size read as zero". */
-		if (size % bs) {
+		if (size % bs && !(in->blks[size / bs].flags & VOL_BLK_HOLE)) {
 			uint64_t bend = WARD_MIN(in->size, (size / bs + 1) * bs);
 			WARD_AUTOFREE uint8_t *zeros = calloc(1, (size_t)(bend - size));
+			ssize_t w;
 
-			if (!zeros)
-				return -ENOMEM;
-			if (!(in->blks[size / bs].flags & VOL_BLK_HOLE)) {
-				ssize_t w = file_write(vol, in, zeros, (size_t)(bend - size), size);
-
-				if (w < 0)
-					return (int)w;
+			if (!zeros) {
+				r = -ENOMEM;
+				goto out;
+			}
+			w = file_write_ranged(vol, in, zeros, (size_t)(bend - size), size);
+			if (w < 0) {
+				r = (int)w;
+				goto out;
 			}
 		}
 		in->nblk = (size + bs - 1) / bs;
 		in->shrunk = true;
-	} else {
-		r = extend_holes(in, (size + bs - 1) / bs);
+	} else if (size > in->size) {
+		uint64_t nblk = (size + bs - 1) / bs;
+
+		r = blk_reserve(in, nblk);
 		if (r < 0)
-			return r;
+			goto out;
+		for (uint64_t i = in->nblk; i < nblk; i++) {
+			in->blks[i].flags = VOL_BLK_HOLE;
+			memset(in->blks[i].tag, 0, WARD_VOL_TAG_SIZE);
+		}
+		in->nblk = nblk;
 	}
 	in->size = size;
 	in->mtime = in->ctime = now_ns();
 	mark_dirty(vol);
-	return 0;
+out:
+	range_release(vol, in, &rg);
+	return r;
 }
 
 /* ---- commit --------------------------------------------------------------- */
@@ -613,7 +731,7 @@ static void after_commit_cleanup(struct ward_vol *vol)
 		for (struct vol_inode *in = vol->ns.buckets[b]; in; in = in->hnext) {
 			if (in->type != VOL_T_FILE)
 				continue;
-			if (in->shrunk) {
+			if (in->shrunk && in->busy == 0) {
 				uint64_t keep[2] = {0, 0};
 
 				for (uint64_t i = 0; i < in->nblk; i++)
@@ -628,7 +746,7 @@ static void after_commit_cleanup(struct ward_vol *vol)
 				}
 				in->shrunk = false;
 			}
-			if (in->open_count == 0)
+			if (in->open_count == 0 && in->busy == 0)
 				close_handles(vol, in);
 		}
 }
@@ -720,9 +838,11 @@ int ward_vol_commit(struct ward_vol *vol, struct ward_err *err)
 {
 	int r;
 
+	pthread_rwlock_wrlock(&vol->commit_lock);
 	pthread_mutex_lock(&vol->lock);
 	r = commit_locked(vol, err);
 	pthread_mutex_unlock(&vol->lock);
+	pthread_rwlock_unlock(&vol->commit_lock);
 	return r;
 }
 
@@ -749,11 +869,16 @@ static void *commit_thread(void *arg)
 		    !vol->broken) {
 			struct ward_err err = WARD_ERR_INIT;
 
-			if (commit_locked(vol, &err) < 0) {
+			/* Lock order: commit_lock before vol->lock. */
+			pthread_mutex_unlock(&vol->lock);
+			if (ward_vol_commit(vol, &err) < 0) {
 				ward_error("volume: background commit failed: %s", err.msg);
 				/* Retry after another interval rather than spin. */
+				pthread_mutex_lock(&vol->lock);
 				clock_gettime(CLOCK_MONOTONIC, &vol->dirty_since);
+				continue;
 			}
+			pthread_mutex_lock(&vol->lock);
 		}
 	}
 	pthread_mutex_unlock(&vol->lock);
@@ -769,7 +894,15 @@ static struct ward_vol *vol_new(void)
 
 	if (!vol)
 		return NULL;
+	pthread_rwlockattr_t ra;
+
 	pthread_mutex_init(&vol->lock, NULL);
+	pthread_cond_init(&vol->range_cond, NULL);
+	pthread_rwlockattr_init(&ra);
+	/* A commit must not starve behind a stream of writes. */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&vol->commit_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&vol->cond, &ca);
@@ -798,6 +931,8 @@ struct ward_vol *ward_vol_free(struct ward_vol *vol)
 	ward_wipe(vol->meta_key, sizeof(vol->meta_key));
 	pthread_mutex_destroy(&vol->lock);
 	pthread_cond_destroy(&vol->cond);
+	pthread_cond_destroy(&vol->range_cond);
+	pthread_rwlock_destroy(&vol->commit_lock);
 	free(vol);
 	return NULL;
 }
@@ -1200,7 +1335,11 @@ int ward_vol_check(const struct ward_vol_opts *opts, const uint8_t key[WARD_VOL_
 			for (uint64_t i = 0; i < in->nblk; i += chunk) {
 				uint64_t n = WARD_MIN((uint64_t)chunk, in->nblk - i);
 
-				r = blocks_read(vol, in, i, n, pt, recbuf);
+				struct fview fv;
+
+				r = fview_get(vol, in, in->blks + i, i, n, &fv);
+				if (r == 0)
+					r = blocks_read(vol, &fv, i, n, in->blks + i, pt, recbuf);
 				if (r < 0)
 					return ward_err_set(
 						err, -WARD_E_VERIFY,
@@ -1397,9 +1536,11 @@ static int drop_link(struct ward_vol *vol, struct vol_inode *in)
 		if (r < 0)
 			return r;
 	}
-	close_handles(vol, in);
 	vol_ns_remove(&vol->ns, in);
-	vol_inode_free(in);
+	if (in->busy)
+		in->zombie = true; /* freed by the last range_release */
+	else
+		inode_destroy(vol, in);
 	return 0;
 }
 
@@ -1423,6 +1564,7 @@ int ward_vol_setattr(struct ward_vol *vol, uint64_t ino, const struct ward_vol_s
 {
 	int r = 0;
 
+	pthread_rwlock_rdlock(&vol->commit_lock);
 	pthread_mutex_lock(&vol->lock);
 	struct vol_inode *in = get_locked(vol, ino);
 
@@ -1460,6 +1602,7 @@ int ward_vol_setattr(struct ward_vol *vol, uint64_t ino, const struct ward_vol_s
 		fill_stat(vol, in, ret);
 out:
 	pthread_mutex_unlock(&vol->lock);
+	pthread_rwlock_unlock(&vol->commit_lock);
 	return r;
 }
 
@@ -1795,8 +1938,21 @@ ssize_t ward_vol_read(struct ward_vol *vol, uint64_t ino, void *buf, size_t size
 		r = -ENOENT;
 	else if (in->type != VOL_T_FILE)
 		r = in->type == VOL_T_DIR ? -EISDIR : -EINVAL;
-	else
-		r = file_read(vol, in, buf, size, off);
+	else if (off >= in->size || size == 0)
+		r = 0;
+	else {
+		uint64_t end = WARD_MIN(in->size, off + size);
+		struct io_range rg = {.ino = ino, .b0 = off / vol->bs, .b1 = (end - 1) / vol->bs};
+
+		range_acquire(vol, in, &rg);
+		/* The size may have shrunk while waiting; it cannot grow past
+		 * the range in a way that matters (we read up to the old end). */
+		r = file_read_ranged(vol, in, buf, (size_t)(WARD_MIN(end, in->size) > off
+								    ? WARD_MIN(end, in->size) - off
+								    : 0),
+				     off);
+		range_release(vol, in, &rg);
+	}
 	pthread_mutex_unlock(&vol->lock);
 	return r;
 }
@@ -1805,25 +1961,43 @@ ssize_t ward_vol_write(struct ward_vol *vol, uint64_t ino, const void *buf, size
 		       uint64_t off)
 {
 	ssize_t r;
+	bool commit = false;
 
+	if (size == 0)
+		return 0;
+	if (off > WARD_VOL_FILE_MAX || size > WARD_VOL_FILE_MAX - off)
+		return -EFBIG;
+	pthread_rwlock_rdlock(&vol->commit_lock);
 	pthread_mutex_lock(&vol->lock);
 	struct vol_inode *in = get_locked(vol, ino);
 
 	if (vol->opts.read_only)
 		r = -EROFS;
+	else if (vol->broken)
+		r = -EIO;
 	else if (!in)
 		r = -ENOENT;
 	else if (in->type != VOL_T_FILE)
 		r = in->type == VOL_T_DIR ? -EISDIR : -EINVAL;
-	else
-		r = file_write(vol, in, buf, size, off);
-	if (r >= 0 && vol->open_handles > OPEN_HANDLES_SOFT_MAX) {
+	else {
+		struct io_range rg = {.ino = ino,
+				      .b0 = off / vol->bs,
+				      .b1 = (off + size - 1) / vol->bs,
+				      .write = true};
+
+		range_acquire(vol, in, &rg);
+		r = file_write_ranged(vol, in, buf, size, off);
+		range_release(vol, in, &rg);
+	}
+	commit = r >= 0 && vol->open_handles > OPEN_HANDLES_SOFT_MAX;
+	pthread_mutex_unlock(&vol->lock);
+	pthread_rwlock_unlock(&vol->commit_lock);
+	if (commit) {
 		struct ward_err err = WARD_ERR_INIT;
 
-		if (commit_locked(vol, &err) < 0)
+		if (ward_vol_commit(vol, &err) < 0)
 			ward_error("volume: commit failed: %s", err.msg);
 	}
-	pthread_mutex_unlock(&vol->lock);
 	return r;
 }
 
@@ -1850,9 +2024,11 @@ void ward_vol_release_ino(struct ward_vol *vol, uint64_t ino)
 	if (in && in->open_count > 0 && --in->open_count == 0 && in->nlink == 0) {
 		if (in->type == VOL_T_FILE)
 			(void)queue_delete(vol, in->file_id);
-		close_handles(vol, in);
 		vol_ns_remove(&vol->ns, in);
-		vol_inode_free(in);
+		if (in->busy)
+			in->zombie = true;
+		else
+			inode_destroy(vol, in);
 	}
 	pthread_mutex_unlock(&vol->lock);
 }
