@@ -69,6 +69,9 @@ struct ward_vol_io {
 	int (*unlink)(void *ctx, const char *name);
 	/* Make the directory's names (creates, renames, unlinks) durable. */
 	int (*sync_dir)(void *ctx);
+	/* Optional (may be NULL): make every file's data durable at once
+	 * (syncfs). Used when a commit has many files to sync. */
+	int (*sync_all)(void *ctx);
 	/* Call cb for each name in the directory ("." and ".." excluded); a
 	 * non-zero return from cb stops the walk and is returned. */
 	int (*list)(void *ctx, int (*cb)(void *cb_ctx, const char *name), void *cb_ctx);

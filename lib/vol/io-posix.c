@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The POSIX backing store: one flat directory on untrusted storage. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* syncfs */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +138,13 @@ static int px_sync_dir(void *ctx)
 	return fsync(p->dirfd) < 0 ? -errno : 0;
 }
 
+static int px_sync_all(void *ctx)
+{
+	struct posix_io *p = ctx;
+
+	return syncfs(p->dirfd) < 0 ? -errno : 0;
+}
+
 static int px_list(void *ctx, int (*cb)(void *cb_ctx, const char *name), void *cb_ctx)
 {
 	struct posix_io *p = ctx;
@@ -194,6 +204,7 @@ int ward_vol_io_posix(const char *dir, struct ward_vol_io **ret, struct ward_err
 		.rename = px_rename,
 		.unlink = px_unlink,
 		.sync_dir = px_sync_dir,
+		.sync_all = px_sync_all,
 		.list = px_list,
 	};
 	*ret = &p->io;

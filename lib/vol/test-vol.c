@@ -189,6 +189,21 @@ static int m_sync(void *ctx, int h)
 	return 0;
 }
 
+static int m_sync_all(void *ctx)
+{
+	struct memio *m = ctx;
+
+	if (!mem_step(m))
+		return -EIO;
+	for (struct mfile *f = m->all; f; f = f->next_all) {
+		free(f->ddata);
+		f->ddata = malloc(f->size ? f->size : 1);
+		memcpy(f->ddata, f->data, f->size);
+		f->dsize = f->size;
+	}
+	return 0;
+}
+
 static int m_rename(void *ctx, const char *from, const char *to)
 {
 	struct memio *m = ctx;
@@ -258,8 +273,19 @@ static struct memio *memio_new(void)
 	struct memio *m = calloc(1, sizeof(*m));
 
 	m->ops_left = -1;
-	m->io = (struct ward_vol_io){m,	     m_open,  m_close,	m_pread,    m_pwrite, m_truncate,
-				     m_fsize, m_sync, m_rename, m_unlink, m_sync_dir, m_list};
+	m->io = (struct ward_vol_io){.ctx = m,
+				     .open = m_open,
+				     .close = m_close,
+				     .pread = m_pread,
+				     .pwrite = m_pwrite,
+				     .truncate = m_truncate,
+				     .fsize = m_fsize,
+				     .sync = m_sync,
+				     .rename = m_rename,
+				     .unlink = m_unlink,
+				     .sync_dir = m_sync_dir,
+				     .sync_all = m_sync_all,
+				     .list = m_list};
 	return m;
 }
 
@@ -1339,6 +1365,12 @@ static bool workload(struct ward_vol *v, struct snapshots *s)
 	b = st.ino;
 	STEP(ward_vol_write(v, b, data + 5, 9000, 0));
 	STEP(ward_vol_write(v, a, data + 100, 5000, 2000)); /* overwrite committed blocks */
+	for (int i = 0; i < 10; i++) { /* many new files: one syncfs */
+		char name[8] = {'m', (char)('0' + i), 0};
+
+		STEP(ward_vol_create_file(v, d, name, S_IFREG | 0644, 0, 0, &st));
+		STEP(ward_vol_write(v, st.ino, data + i, 100 + (size_t)i, 0));
+	}
 	COMMIT();
 	STEP(ward_vol_write(v, a, data + 200, 5000, 2100)); /* again: other slot */
 	STEP(ward_vol_write(v, a, data + 300, 100, 2100));  /* and again before commit */

@@ -44,6 +44,7 @@ struct ward_vol {
 	struct vol_ns ns;
 
 	bool dirty;
+	bool created_blobs; /* data files may have been created since the last commit */
 	bool broken; /* a commit failed after it may have replaced the metadata */
 	struct timespec dirty_since;
 	struct pending_del *dels; /* owned */
@@ -268,6 +269,8 @@ static int blob_handle(struct ward_vol *vol, struct vol_inode *in, int slot, boo
 	h = vol->io->open(vol->io->ctx, name, create ? WARD_VOL_IO_CREATE : 0);
 	if (h < 0)
 		return h;
+	if (create)
+		vol->created_blobs = true;
 	in->h[slot] = h;
 	vol->open_handles++;
 	return h;
@@ -765,8 +768,22 @@ static int commit_locked(struct ward_vol *vol, struct ward_err *err)
 		return 0;
 	if (vol->opts.read_only)
 		return ward_err_set(err, -EROFS, "volume opened read-only");
-	/* 1. Data first: every block the new metadata refers to is durable. */
+	/* 1. Data first: every block the new metadata refers to is durable.
+	 * Many dirty files (an untar): one syncfs beats a flush per file. */
+	size_t ndirty = 0;
+
 	for (size_t b = 0; b < vol->ns.nbuckets; b++)
+		for (struct vol_inode *in = vol->ns.buckets[b]; in; in = in->hnext)
+			ndirty += (size_t)in->hdirty[0] + in->hdirty[1];
+	if (ndirty > 8 && io->sync_all) {
+		r = io->sync_all(io->ctx);
+		if (r < 0)
+			return ward_err_errno(err, r, "sync backing store");
+		for (size_t b = 0; b < vol->ns.nbuckets; b++)
+			for (struct vol_inode *in = vol->ns.buckets[b]; in; in = in->hnext)
+				in->hdirty[0] = in->hdirty[1] = false;
+	}
+	for (size_t b = 0; ndirty && b < vol->ns.nbuckets; b++)
 		for (struct vol_inode *in = vol->ns.buckets[b]; in; in = in->hnext)
 			for (int s = 0; s < 2; s++)
 				if (in->hdirty[s] && in->h[s] >= 0) {
@@ -783,9 +800,14 @@ static int commit_locked(struct ward_vol *vol, struct ward_err *err)
 	r = io_write_file(io, WARD_VOL_META_TMP_NAME, meta, meta_size, err);
 	if (r < 0)
 		return r;
-	r = io->sync_dir(io->ctx);
-	if (r < 0)
-		return ward_err_errno(err, r, "sync backing directory");
+	/* The names of data files created since the last commit must be
+	 * durable before metadata that refers to them can be. */
+	if (vol->created_blobs) {
+		r = io->sync_dir(io->ctx);
+		if (r < 0)
+			return ward_err_errno(err, r, "sync backing directory");
+		vol->created_blobs = false;
+	}
 	r = vol->cr->hash(vol->cr->ctx, meta, meta_size, root);
 	if (r < 0)
 		return ward_err_set(err, -EIO, "hash metadata");
