@@ -551,6 +551,7 @@ int ward_vol_fuse_serve(struct ward_vol *vol, const char *mountpoint,
 	argv[argc] = NULL;
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+	fuse_opt_free_args(&args);
 	if (!se)
 		return ward_err_set(err, -EIO, "cannot create the FUSE session");
 	if (fuse_set_signal_handlers(se) != 0) {
