@@ -363,11 +363,14 @@ static void memsnap_free(struct memsnap *s)
 	free(s);
 }
 
+/* The file behind name; the test is broken (abort) if there is none. */
 static struct mfile *memio_file(struct memio *m, const char *name)
 {
-	struct mname *n = mem_find(m, name);
+	struct mname *n = name ? mem_find(m, name) : NULL;
 
-	return n ? n->f : NULL;
+	if (!n || !n->f)
+		abort();
+	return n->f;
 }
 
 /* The name of the first data file (slot suffix sfx) in the store. */
@@ -1111,6 +1114,9 @@ WARD_TEST(attack_replay_old_metadata_only)
 	struct mfile *m = memio_file(e.m, WARD_VOL_META_NAME);
 	size_t size = m->size;
 	uint8_t *copy = malloc(size);
+
+	if (!copy)
+		abort();
 
 	memcpy(copy, m->data, size);
 	v = env_open(&e);
