@@ -1624,6 +1624,35 @@ WARD_TEST(namespace_validation)
 	CHECK_ERR(ward_vol_namespace_validate(b.buf, b.n, 1000, &err), -WARD_E_USAGE);
 }
 
+/* The fuzz seeds are valid inputs, so fuzzing starts deep in the parsers. */
+WARD_TEST(fuzz_seeds_are_valid)
+{
+	const char *names[] = {"fuzz/vol-namespace/valid-4k", "fuzz/vol-namespace/valid-64k"};
+	struct ward_err err = WARD_ERR_INIT;
+	uint8_t buf[1024];
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(ward_test_data(names[i]), "rb");
+		size_t n;
+
+		CHECK(f);
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		CHECK_INT(n, >, 1);
+		CHECK_OK(ward_vol_namespace_validate(buf + 1, n - 1, WARD_VOL_BLOCK_MIN << (buf[0] % 9),
+						     &err),
+			 &err);
+	}
+	FILE *f = fopen(ward_test_data("fuzz/vol-header/valid"), "rb");
+	struct ward_vol_header h;
+	size_t n;
+
+	CHECK(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	CHECK_OK(ward_vol_header_parse(buf, n, &h, &err), &err);
+}
+
 WARD_TEST(registry_parse)
 {
 	uint8_t id[16] = {0xab};
