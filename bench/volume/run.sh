@@ -8,7 +8,8 @@
 #   large source tree (tar -x, then sync).
 # Needs root (FUSE, drop_caches) and gocryptfs.
 # Usage: bench/volume/run.sh [WARD-BINARY] [WORKDIR]
-#   env: SIZE_MB (1024), RUNS (3), RAND_OPS (20000), TREE (/usr/include)
+#   env: SIZE_MB (1024), RUNS (3), RAND_OPS (20000), TREE (/usr/include),
+#        BLOCK_SIZE (the Ward volume's block size, default 4096)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,7 @@ SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
 RAND_OPS=${RAND_OPS:-20000}
 TREE=${TREE:-/usr/include}
+BLOCK_SIZE=${BLOCK_SIZE:-4096}
 
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
 command -v gocryptfs >/dev/null || { echo "gocryptfs not installed"; exit 1; }
@@ -59,7 +61,7 @@ setup() { # target -> sets D, the directory to use
 	ward)
 		mkdir -p "$W/mnt-ward"
 		"$WARD" volume create "$W/ward" --key-file "$W/ward.key" --new-key \
-			--registry "$W/ward.reg" >/dev/null
+			--block-size "$BLOCK_SIZE" --registry "$W/ward.reg" >/dev/null
 		"$WARD" volume mount "$W/ward" "$W/mnt-ward" --key-file "$W/ward.key" \
 			--registry "$W/ward.reg" >/dev/null 2>"$W/ward.log" &
 		SERVER=$!
@@ -116,7 +118,9 @@ for target in plain gocryptfs ward; do
 done
 
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
-printf '\nWard volume benchmark (%s, medians of %d runs, %s)\n' "$(date -u +%FT%TZ)" "$RUNS" "$(df --output=source "$W" | tail -1)"
+printf '\nWard volume benchmark (%s, medians of %d runs, %s, Ward block size %s, load %s)\n' \
+	"$(date -u +%FT%TZ)" "$RUNS" "$(df --output=source "$W" | tail -1)" "$BLOCK_SIZE" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-28s %12s %12s %12s %10s %10s\n' "" plain gocryptfs ward "ward/gcfs" "ward/plain"
 for m in seqw seqr randr randw; do
 	case $m in

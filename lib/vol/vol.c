@@ -571,15 +571,21 @@ static ssize_t file_write_ranged(struct ward_vol *vol, struct vol_inode *in, con
 		if (r < 0)
 			return r;
 		pthread_mutex_unlock(&vol->lock);
-		/* Partial first/last block: merge with the current contents. */
-		if (from > cstart)
-			r = blocks_read(vol, &fv, b, 1, snap, pt, recbuf);
-		if (r == 0 && to < cend && (n > 1 || from == cstart))
-			r = blocks_read(vol, &fv, b + n - 1, 1, snap + n - 1, pt + (n - 1) * bs,
-					recbuf);
-		if (r == 0) {
-			memcpy(pt + (from - cstart), buf + (from - off), (size_t)(to - from));
-			r = blocks_write(vol, &fv, b, n, slots, pt, recbuf, out);
+		if (from == cstart && to == cend) {
+			/* Whole blocks: encrypt straight from the caller's buffer. */
+			r = blocks_write(vol, &fv, b, n, slots, buf + (from - off), recbuf, out);
+		} else {
+			/* Partial first/last block: merge with the current contents. */
+			if (from > cstart)
+				r = blocks_read(vol, &fv, b, 1, snap, pt, recbuf);
+			if (r == 0 && to < cend && (n > 1 || from == cstart))
+				r = blocks_read(vol, &fv, b + n - 1, 1, snap + n - 1,
+						pt + (n - 1) * bs, recbuf);
+			if (r == 0) {
+				memcpy(pt + (from - cstart), buf + (from - off),
+				       (size_t)(to - from));
+				r = blocks_write(vol, &fv, b, n, slots, pt, recbuf, out);
+			}
 		}
 		pthread_mutex_lock(&vol->lock);
 		if (r < 0)
@@ -635,9 +641,17 @@ static ssize_t file_read_ranged(struct ward_vol *vol, struct vol_inode *in, uint
 		if (r < 0)
 			return r;
 		pthread_mutex_unlock(&vol->lock);
-		r = blocks_read(vol, &fv, b, n, snap, pt, recbuf);
-		if (r == 0)
-			memcpy(buf + (from - off), pt + (from - cstart), (size_t)(to - from));
+		if (from == cstart && to == cend) {
+			/* Whole blocks: decrypt straight into the caller's buffer.
+			 * A block failing verification is wiped by the cipher and
+			 * the caller gets only the error, never the buffer. */
+			r = blocks_read(vol, &fv, b, n, snap, buf + (from - off), recbuf);
+		} else {
+			r = blocks_read(vol, &fv, b, n, snap, pt, recbuf);
+			if (r == 0)
+				memcpy(buf + (from - off), pt + (from - cstart),
+				       (size_t)(to - from));
+		}
 		pthread_mutex_lock(&vol->lock);
 		if (r < 0)
 			return r;
