@@ -9,7 +9,8 @@ function(ward_unit_test module src)
   add_executable(${exe} ${src})
   target_link_libraries(${exe} PRIVATE ward_test libward)
   target_compile_definitions(${exe} PRIVATE
-    WARD_DEFAULT_VECTORS="${WARD_VECTORS}" WARD_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+    WARD_DEFAULT_VECTORS="${WARD_VECTORS}" WARD_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    WARD_BINARY_DIR="${CMAKE_BINARY_DIR}")
   ward_target_flags(${exe})
   file(READ ${src} content)
   string(REGEX MATCHALL "WARD_TEST\\(([A-Za-z0-9_]+)\\)" cases "${content}")

@@ -12,6 +12,16 @@ if(WARD_WERROR)
   list(APPEND WARD_WARNINGS -Werror)
 endif()
 
+# Test-only switches that weaken security (named *insecure*, warning each
+# time they act) exist in development and test builds; distribution builds
+# (the 'dist' preset) leave them out.
+option(WARD_INSECURE_TEST_SWITCHES "Build test-only insecure switches" ON)
+if(WARD_INSECURE_TEST_SWITCHES)
+  add_compile_definitions(WARD_INSECURE_TEST_SWITCHES=1)
+else()
+  add_compile_definitions(WARD_INSECURE_TEST_SWITCHES=0)
+endif()
+
 set(WARD_HARDEN_COMPILE -fstack-protector-strong -fPIE -fvisibility=hidden)
 set(WARD_HARDEN_LINK -pie -Wl,-z,relro,-z,now)
 

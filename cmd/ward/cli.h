@@ -30,4 +30,4 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 bool cli_is_help(const char *arg);
 
 extern const struct ward_cmd cmd_convert, cmd_run, cmd_coordinator, cmd_manifest, cmd_secret,
-	cmd_verify, cmd_evidence, cmd_volume, cmd_version;
+	cmd_verify, cmd_evidence, cmd_volume, cmd_sim, cmd_version;

@@ -20,8 +20,6 @@
 	}                                                                                          \
 	const struct ward_cmd cmd_##sym = {cmdname, summary_text, run_##sym, help_##sym};
 
-PENDING(convert, "convert", "[convert]", "convert an OCI/Docker image into a confidential image",
-	"ward convert INPUT -o OUTPUT [--mode wrapped|ocicrypt] [--recipient jwe:KEY.pem]...")
 PENDING(run, "run", "[run]", "run a confidential image (ward-init attests, decrypts, execs)",
 	"ward run IMAGE [OPTIONS] [-- ARGS...]")
 PENDING(coordinator, "coordinator", "[coordinator]",
@@ -34,5 +32,3 @@ PENDING(secret, "secret", "[coordinator]", "set, get and rotate user-defined sec
 PENDING(verify, "verify", "[coordinator]",
 	"verify a coordinator's own attestation and pin its certificate",
 	"ward verify --coordinator URL --reference FILE")
-PENDING(evidence, "evidence", "[attest]", "collect, show and verify TEE attestation evidence",
-	"ward evidence verify|show|collect ...")

@@ -10,7 +10,7 @@
 
 static const struct ward_cmd *const commands[] = {
 	&cmd_convert, &cmd_run,      &cmd_coordinator, &cmd_manifest, &cmd_secret,
-	&cmd_verify,  &cmd_evidence, &cmd_volume,      &cmd_version,
+	&cmd_verify,  &cmd_evidence, &cmd_volume,      &cmd_sim,      &cmd_version,
 };
 
 int cli_fail(const char *cmd, const struct ward_err *err)

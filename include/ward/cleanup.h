@@ -73,4 +73,5 @@ static inline void ward_erasep_(struct ward_erase_ *e)
 /* Wipe a stack object (array or struct) on every exit from the scope. */
 #define WARD_CLEANUP_ERASE(var)                                                                    \
 	WARD_CLEANUP(ward_erasep_)                                                                 \
-	struct ward_erase_ WARD_CONCAT(ward_erase_, __COUNTER__) = {&(var), sizeof(var)}
+	__attribute__((unused)) struct ward_erase_ WARD_CONCAT(ward_erase_, __COUNTER__) = {      \
+		&(var), sizeof(var)}

@@ -24,7 +24,9 @@
 /* Parse exactly one JSON value from buf (size bytes, not necessarily
  * NUL-terminated): at most max_size bytes, duplicate keys rejected, no
  * trailing data, nesting at most WARD_JSON_MAX_DEPTH, NUL bytes in strings
- * rejected. The error names line and column. *ret is a new reference. */
+ * rejected. The error names line and column. *ret is a new reference.
+ * Returns -WARD_E_TOO_BIG for size > max_size or too deep nesting,
+ * -WARD_E_MALFORMED for everything else wrong with the text. */
 WARD_PUBLIC int ward_json_parse(const void *buf, size_t size, size_t max_size, json_t **ret,
 				struct ward_err *err);
 /* Read and parse a file (ward_file_read + ward_json_parse). */
@@ -58,7 +60,7 @@ WARD_PUBLIC int ward_json_get_bool(const json_t *obj, const char *path, const ch
 				   bool required, bool *ret, struct ward_err *err);
 WARD_PUBLIC int ward_json_get_object(const json_t *obj, const char *path, const char *key,
 				     bool required, json_t **ret, struct ward_err *err);
-/* Array with at most max_len elements. */
+/* Array with at most max_len elements (-WARD_E_TOO_BIG beyond). */
 WARD_PUBLIC int ward_json_get_array(const json_t *obj, const char *path, const char *key,
 				    bool required, size_t max_len, json_t **ret,
 				    struct ward_err *err);
@@ -66,7 +68,9 @@ WARD_PUBLIC int ward_json_get_array(const json_t *obj, const char *path, const c
 WARD_PUBLIC int ward_json_get_hex_fixed(const json_t *obj, const char *path, const char *key,
 					bool required, uint8_t *out, size_t size,
 					struct ward_err *err);
-/* base64url (unpadded) string; *ret malloc'ed, at most max_size decoded bytes. */
+/* base64url (unpadded) string; *ret malloc'ed, at most max_size decoded bytes
+ * (-WARD_E_TOO_BIG beyond; padding or other alphabets are -WARD_E_MALFORMED).
+ * When the key is absent and optional, *ret and *ret_size are unchanged. */
 WARD_PUBLIC int ward_json_get_b64url(const json_t *obj, const char *path, const char *key,
 				     bool required, size_t max_size, uint8_t **ret,
 				     size_t *ret_size, struct ward_err *err);

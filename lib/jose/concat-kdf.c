@@ -77,4 +77,3 @@ int ward_jose_concat_kdf(const uint8_t *z, size_t z_size, const char *alg_id, co
 	}
 	return 0;
 }
-

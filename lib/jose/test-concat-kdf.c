@@ -6,11 +6,11 @@
 
 /* RFC 7518 Appendix C: Z from ECDH between Alice's ephemeral key and Bob's
  * key, enc "A128GCM", apu "Alice", apv "Bob", keydatalen 128. */
-static const uint8_t rfc7518_z[32] = {158, 86,  217, 29,  129, 113, 53,  211, 114, 131, 66,
-				      131, 191, 132, 38,  156, 251, 49,  110, 163, 218, 128,
-				      106, 72,  246, 218, 167, 121, 140, 254, 144, 196};
+static const uint8_t rfc7518_z[32] = {158, 86,	217, 29,  129, 113, 53,	 211, 114, 131, 66,
+				      131, 191, 132, 38,  156, 251, 49,	 110, 163, 218, 128,
+				      106, 72,	246, 218, 167, 121, 140, 254, 144, 196};
 static const uint8_t rfc7518_key[16] = {86, 170, 141, 234, 248, 35,  109, 32,
-					92, 34,  40,  205, 113, 167, 16,  26};
+					92, 34,	 40,  205, 113, 167, 16,  26};
 
 WARD_TEST(rfc7518_appendix_c)
 {
@@ -79,12 +79,11 @@ WARD_TEST(ecdh_es_a256kw_kek)
 	uint8_t direct[32], kw[32];
 
 	/* the AlgorithmID differs between direct agreement and key wrapping */
-	CHECK_OK(ward_jose_concat_kdf(rfc7518_z, 32, "A256GCM", NULL, 0, NULL, 0, direct, 32,
-				      &err),
+	CHECK_OK(ward_jose_concat_kdf(rfc7518_z, 32, "A256GCM", NULL, 0, NULL, 0, direct, 32, &err),
 		 &err);
-	CHECK_OK(ward_jose_concat_kdf(rfc7518_z, 32, "ECDH-ES+A256KW", NULL, 0, NULL, 0, kw, 32,
-				      &err),
-		 &err);
+	CHECK_OK(
+	    ward_jose_concat_kdf(rfc7518_z, 32, "ECDH-ES+A256KW", NULL, 0, NULL, 0, kw, 32, &err),
+	    &err);
 	CHECK(memcmp(direct, kw, 32) != 0);
 }
 

@@ -53,11 +53,11 @@ static int check_depth(const json_t *j, unsigned depth, char *path, size_t *path
 	if (!json_is_object(j) && !json_is_array(j))
 		return 0;
 	if (depth + 1 > WARD_JSON_MAX_DEPTH)
-		return ward_err_set(err, -WARD_E_TOO_BIG,
-				    "JSON %s: nesting deeper than %d levels", path,
-				    WARD_JSON_MAX_DEPTH);
+		return ward_err_set(err, -WARD_E_TOO_BIG, "JSON %s: nesting deeper than %d levels",
+				    path, WARD_JSON_MAX_DEPTH);
 	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, key, v) {
+		json_object_foreach((json_t *)j, key, v)
+		{
 			size_t old = path_push_key(path, path_len, key);
 
 			r = check_depth(v, depth + 1, path, path_len, err);
@@ -67,7 +67,8 @@ static int check_depth(const json_t *j, unsigned depth, char *path, size_t *path
 			path[old] = '\0';
 		}
 	} else {
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			size_t old = path_push_index(path, path_len, i);
 
 			r = check_depth(v, depth + 1, path, path_len, err);
@@ -93,8 +94,8 @@ int ward_json_parse(const void *buf, size_t size, size_t max_size, json_t **ret,
 		return ward_err_set(err, -WARD_E_USAGE, "JSON: NULL buffer of %zu bytes", size);
 	if (size > max_size)
 		return ward_err_set(err, -WARD_E_TOO_BIG,
-				    "JSON document of %zu bytes exceeds the limit of %zu bytes", size,
-				    max_size);
+				    "JSON document of %zu bytes exceeds the limit of %zu bytes",
+				    size, max_size);
 	/* No JSON_DISABLE_EOF_CHECK: trailing data is an error. No JSON_ALLOW_NUL:
 	 * "\u0000" is an error. JSON_DECODE_ANY: any single value (RFC 8259). */
 	j = json_loadb(buf ? buf : "", size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
@@ -103,10 +104,9 @@ int ward_json_parse(const void *buf, size_t size, size_t max_size, json_t **ret,
 
 		if (code == json_error_out_of_memory)
 			return ward_err_set(err, -ENOMEM, "JSON: out of memory");
-		return ward_err_set(err,
-				    code == json_error_stack_overflow ? -WARD_E_TOO_BIG
-								      : -WARD_E_MALFORMED,
-				    "JSON %d:%d: %s", jerr.line, jerr.column, jerr.text);
+		return ward_err_set(
+		    err, code == json_error_stack_overflow ? -WARD_E_TOO_BIG : -WARD_E_MALFORMED,
+		    "JSON %d:%d: %s", jerr.line, jerr.column, jerr.text);
 	}
 	r = check_depth(j, 0, path, &path_len, err);
 	if (r < 0)
@@ -255,7 +255,8 @@ int ward_json_check_keys(const json_t *obj, const char *path, const char *const 
 	if (!json_is_object(obj))
 		return ward_err_set(err, -WARD_E_MALFORMED, "%s: expected object, got %s", path,
 				    ward_json_type_name(obj));
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		bool ok = false;
 
 		for (const char *const *a = allowed; a && *a; a++)
@@ -272,8 +273,8 @@ int ward_json_check_keys(const json_t *obj, const char *path, const char *const 
 
 /* Look up key in obj. Returns 1 with *ret set if present, 0 if absent and
  * optional, or a negative code. */
-static int lookup(const json_t *obj, const char *path, const char *key, bool required,
-		  json_t **ret, struct ward_err *err)
+static int lookup(const json_t *obj, const char *path, const char *key, bool required, json_t **ret,
+		  struct ward_err *err)
 {
 	char where[JSON_PATH_MAX];
 	json_t *v;
@@ -434,23 +435,34 @@ int ward_json_get_b64url(const json_t *obj, const char *path, const char *key, b
 {
 	char where[JSON_PATH_MAX];
 	const char *s = NULL;
-	size_t len;
+	uint8_t *out = NULL;
+	size_t len, out_size;
 	int r;
 
 	r = ward_json_get_string(obj, path, key, required, &s, err);
 	if (r < 0 || !s)
 		return r;
 	len = strlen(s);
-	/* Compare encoded lengths: never allocate for a value over the limit. */
-	if (max_size < SIZE_MAX / 2 && len > ward_base64url_size(max_size))
-		return ward_err_set(err, -WARD_E_TOO_BIG,
-				    "%s: base64url value of %zu characters exceeds the limit of %zu "
-				    "bytes",
-				    ward_json_path_key(where, sizeof(where), path, key), len,
-				    max_size);
-	r = ward_base64url_decode(s, len, ret, ret_size, err);
+	/* Never allocate for a value far over the limit; the slack of 2 lets
+	 * padded input reach the decoder and be reported as malformed. */
+	if (max_size < SIZE_MAX / 2 && len > ward_base64url_size(max_size) + 2)
+		return ward_err_set(
+		    err, -WARD_E_TOO_BIG,
+		    "%s: base64url value of %zu characters exceeds the limit of %zu "
+		    "bytes",
+		    ward_json_path_key(where, sizeof(where), path, key), len, max_size);
+	r = ward_base64url_decode(s, len, &out, &out_size, err);
 	if (r < 0)
 		return ward_err_prefix(err, "%s",
 				       ward_json_path_key(where, sizeof(where), path, key));
+	if (out_size > max_size) {
+		ward_wipe(out, out_size);
+		free(out);
+		return ward_err_set(
+		    err, -WARD_E_TOO_BIG, "%s: %zu bytes exceed the limit of %zu bytes",
+		    ward_json_path_key(where, sizeof(where), path, key), out_size, max_size);
+	}
+	*ret = out;
+	*ret_size = out_size;
 	return 0;
 }

@@ -232,7 +232,7 @@ WARD_TEST(type_name)
 	WARD_AUTOJSON json_t *j = NULL;
 	struct ward_err err = WARD_ERR_INIT;
 	static const char *const names[] = {"object", "array", "string", "integer",
-					    "real",   "true",  "false",  "null"};
+					    "real",   "true",  "false",	 "null"};
 
 	CHECK_OK(parse("[{}, [], \"s\", 1, 1.5, true, false, null]", &j, &err), &err);
 	for (size_t i = 0; i < 8; i++)
@@ -288,17 +288,16 @@ WARD_TEST(get_string)
 	WARD_AUTOJSON json_t *built = json_object();
 	const char *s = "unchanged";
 
-	CHECK_OK(parse("{\"packages\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":7}]}", &j,
-		       &err),
+	CHECK_OK(parse("{\"packages\":[{\"name\":\"a\"},{\"name\":\"b\"},{\"name\":7}]}", &j, &err),
 		 &err);
 	json_t *pkgs = json_object_get(j, "packages");
-	CHECK_OK(ward_json_get_string(json_array_get(pkgs, 1), "$.packages[1]", "name", true, &s,
-				      &err),
-		 &err);
+	CHECK_OK(
+	    ward_json_get_string(json_array_get(pkgs, 1), "$.packages[1]", "name", true, &s, &err),
+	    &err);
 	CHECK_STR(s, "b");
-	CHECK_ERR(ward_json_get_string(json_array_get(pkgs, 2), "$.packages[2]", "name", true, &s,
-				       &err),
-		  -WARD_E_MALFORMED);
+	CHECK_ERR(
+	    ward_json_get_string(json_array_get(pkgs, 2), "$.packages[2]", "name", true, &s, &err),
+	    -WARD_E_MALFORMED);
 	CHECK_STR(err.msg, "$.packages[2].name: expected string, got integer");
 	CHECK_ERR(ward_json_get_string(j, "$", "x", true, &s, &err), -WARD_E_MALFORMED);
 	CHECK_STR(err.msg, "$.x: missing");
@@ -450,7 +449,12 @@ WARD_TEST(get_b64url)
 	CHECK_MEM(out, "fooba", 5);
 	free(WARD_TAKE_PTR(out));
 	CHECK_ERR(ward_json_get_b64url(j, "$", "v", true, 4, &out, &n, &err), -WARD_E_TOO_BIG);
-	CHECK_MSG(&err, "$.v: base64url value of 7 characters exceeds the limit of 4 bytes");
+	CHECK_STR(err.msg, "$.v: 5 bytes exceed the limit of 4 bytes");
+	CHECK(!out);
+	CHECK_ERR(ward_json_get_b64url(j, "$", "v", true, 1, &out, &n, &err), -WARD_E_TOO_BIG);
+	CHECK_STR(err.msg, "$.v: base64url value of 7 characters exceeds the limit of 1 bytes");
+	/* padding is malformed, not too big, even right at the limit */
+	CHECK_ERR(ward_json_get_b64url(j, "$", "pad", true, 5, &out, &n, &err), -WARD_E_MALFORMED);
 	CHECK_OK(ward_json_get_b64url(j, "$", "e", true, 0, &out, &n, &err), &err);
 	CHECK_INT(n, ==, 0);
 	free(WARD_TAKE_PTR(out));
@@ -469,8 +473,9 @@ WARD_TEST(get_b64url)
 	CHECK(!out);
 	CHECK_INT(n, ==, 99);
 	CHECK_OK(ward_json_get_b64url(j, "$", "v", true, SIZE_MAX, &out, &n, &err), &err);
-	CHECK_ERR(ward_json_get_b64url(json_object_get(j, "n"), "$.n", "v", true, 9, &out, &n, &err),
-		  -WARD_E_MALFORMED);
+	CHECK_ERR(
+	    ward_json_get_b64url(json_object_get(j, "n"), "$.n", "v", true, 9, &out, &n, &err),
+	    -WARD_E_MALFORMED);
 }
 
 WARD_TEST_MAIN()

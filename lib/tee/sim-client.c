@@ -12,8 +12,40 @@
 #include "ward/cursor.h"
 #include "ward/file.h"
 #include "ward/tee.h"
+#include "tee-internal.h"
 
 #define SIM_RESPONSE_MAX (WARD_TEE_OUTBLOB_MAX + WARD_TEE_AUXBLOB_MAX + 64)
+
+int ward_tee_sim_parse_response(const uint8_t *buf, size_t size, struct ward_tee_evidence *ev,
+				struct ward_err *err)
+{
+	struct ward_cur c = ward_cur_make(buf, size), report, aux;
+	const uint8_t *magic;
+	uint16_t version, status;
+
+	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
+	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
+	    ward_cur_u16le(&c, &status) < 0)
+		return ward_err_set(err, -WARD_E_MALFORMED, "sim: malformed response header");
+	if (status != 0)
+		return ward_err_set(err, -EIO, "sim: the sim TEE refused the request (status %u)",
+				    status);
+	if (ward_cur_sub_u32le(&c, WARD_TEE_OUTBLOB_MAX, &report) < 0 || report.left == 0 ||
+	    ward_cur_sub_u32le(&c, WARD_TEE_AUXBLOB_MAX, &aux) < 0 || !ward_cur_empty(&c))
+		return ward_err_set(err, -WARD_E_MALFORMED, "sim: malformed response body");
+	free(ev->outblob);
+	free(ev->auxblob);
+	ev->auxblob = NULL;
+	ev->outblob = malloc(report.left);
+	if (!ev->outblob || (aux.left && !(ev->auxblob = malloc(aux.left))))
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	memcpy(ev->outblob, report.p, report.left);
+	ev->outblob_size = report.left;
+	if (aux.left)
+		memcpy(ev->auxblob, aux.p, aux.left);
+	ev->auxblob_size = aux.left;
+	return 0;
+}
 
 int ward_tee_sim_collect(const char *socket_path, const uint8_t report_data[64],
 			 struct ward_tee_evidence **ret, struct ward_err *err)
@@ -23,9 +55,6 @@ int ward_tee_sim_collect(const char *socket_path, const uint8_t report_data[64],
 	WARD_AUTOFREE uint8_t *resp = NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint8_t req[4 + 2 + 2 + 64];
-	struct ward_cur c, report, aux;
-	const uint8_t *magic;
-	uint16_t version, status;
 	size_t resp_size;
 	int r;
 
@@ -50,27 +79,11 @@ int ward_tee_sim_collect(const char *socket_path, const uint8_t report_data[64],
 	if ((r = ward_fd_read_all(fd, SIM_RESPONSE_MAX, &resp, &resp_size, err)) < 0)
 		return ward_err_prefix(err, "sim: response");
 
-	c = ward_cur_make(resp, resp_size);
-	if (ward_cur_take(&c, 4, &magic) < 0 || memcmp(magic, WARD_SIM_MAGIC, 4) != 0 ||
-	    ward_cur_u16le(&c, &version) < 0 || version != WARD_SIM_VERSION ||
-	    ward_cur_u16le(&c, &status) < 0)
-		return ward_err_set(err, -WARD_E_MALFORMED, "sim: malformed response header");
-	if (status != 0)
-		return ward_err_set(err, -EIO, "sim: the sim TEE refused the request (status %u)",
-				    status);
-	if (ward_cur_sub_u32le(&c, WARD_TEE_OUTBLOB_MAX, &report) < 0 || report.left == 0 ||
-	    ward_cur_sub_u32le(&c, WARD_TEE_AUXBLOB_MAX, &aux) < 0 || !ward_cur_empty(&c))
-		return ward_err_set(err, -WARD_E_MALFORMED, "sim: malformed response body");
-
 	ev = calloc(1, sizeof(*ev));
-	if (!ev || !(ev->outblob = malloc(report.left)) ||
-	    (aux.left && !(ev->auxblob = malloc(aux.left))))
+	if (!ev)
 		return ward_err_set(err, -ENOMEM, "out of memory");
-	memcpy(ev->outblob, report.p, report.left);
-	ev->outblob_size = report.left;
-	if (aux.left)
-		memcpy(ev->auxblob, aux.p, aux.left);
-	ev->auxblob_size = aux.left;
+	if ((r = ward_tee_sim_parse_response(resp, resp_size, ev, err)) < 0)
+		return r;
 	ev->tee = WARD_TEE_SIM;
 	ev->source = WARD_TEE_SOURCE_AUTO;
 	strcpy(ev->provider, "ward_sim");

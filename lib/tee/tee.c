@@ -13,6 +13,7 @@
 
 #include "ward/cleanup.h"
 #include "ward/cursor.h"
+#include "tee-internal.h"
 
 #define TSM_REPORT_DIR "/sys/kernel/config/tsm/report"
 #define SEV_GUEST_DEV "/dev/sev-guest"
@@ -348,8 +349,8 @@ static int collect_tsm(const struct ctx *c, const struct ward_tee_opts *o,
 /* MSG_REPORT_RSP inside snp_report_resp.data: status, report_size, 24
  * reserved bytes, then the report. UNTRUSTED (the firmware's answer passes
  * through host-shared pages). */
-static int snp_unpack_report(const uint8_t *data, size_t size, struct ward_tee_evidence *ev,
-			     struct ward_err *err)
+int ward_tee_snp_unpack_report(const uint8_t *data, size_t size, struct ward_tee_evidence *ev,
+			       struct ward_err *err)
 {
 	struct ward_cur cur = ward_cur_make(data, size), rep;
 	uint32_t status, report_size;
@@ -430,7 +431,7 @@ static int collect_sev_guest(const struct ctx *c, const struct ward_tee_opts *o,
 	(void)c->sys->close(fd);
 	if (r < 0)
 		return r;
-	r = snp_unpack_report(resp.data, sizeof(resp.data), ev, err);
+	r = ward_tee_snp_unpack_report(resp.data, sizeof(resp.data), ev, err);
 	if (r < 0)
 		return r;
 	if (o->want_aux && ext.certs_len > 0) {

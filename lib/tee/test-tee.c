@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ward-test.h"
+#include "tee-internal.h"
 #include "ward/tee.h"
 
 enum file_id { F_NONE, F_GEN, F_INBLOB, F_OUTBLOB, F_AUXBLOB, F_PROVIDER, F_PRIVLEVEL,
@@ -503,6 +504,32 @@ WARD_TEST(names)
 	CHECK_ERR(ward_tee_parse("tdx2", &t), -WARD_E_USAGE);
 	CHECK_STR(ward_tee_source_name(WARD_TEE_SOURCE_GRAMINE), "gramine");
 	CHECK_STR(ward_tee_source_name(WARD_TEE_SOURCE_AUTO), "auto");
+}
+
+WARD_TEST(sim_response_parser)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct ward_tee_evidence ev = {0};
+	uint8_t ok[] = "WSIM\x01\x00\x00\x00\x04\x00\x00\x00"
+		       "abcd\x02\x00\x00\x00"
+		       "xy";
+	size_t n = sizeof(ok) - 1;
+
+	CHECK_OK(ward_tee_sim_parse_response(ok, n, &ev, &err), &err);
+	CHECK_INT(ev.outblob_size, ==, 4);
+	CHECK_INT(ev.auxblob_size, ==, 2);
+	CHECK_MEM(ev.auxblob, "xy", 2);
+	for (size_t cut = 0; cut < n; cut++)
+		CHECK_ERR(ward_tee_sim_parse_response(ok, cut, &ev, &err), -WARD_E_MALFORMED);
+	ok[n] = 'z';
+	CHECK_ERR(ward_tee_sim_parse_response(ok, n + 1, &ev, &err), -WARD_E_MALFORMED);
+	ok[6] = 3; /* refused */
+	CHECK_ERR(ward_tee_sim_parse_response(ok, n, &ev, &err), -EIO);
+	CHECK_MSG(&err, "status 3");
+	ok[6] = 0, ok[8] = 0; /* empty report */
+	CHECK_ERR(ward_tee_sim_parse_response(ok, n, &ev, &err), -WARD_E_MALFORMED);
+	free(ev.outblob);
+	free(ev.auxblob);
 }
 
 WARD_TEST_MAIN()

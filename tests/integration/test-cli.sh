@@ -21,7 +21,7 @@ contains() { # contains NAME PATTERN
 }
 
 check help 0 "$WARD" --help
-for c in convert run coordinator manifest secret verify evidence volume version; do
+for c in convert run coordinator manifest secret verify evidence volume sim version; do
 	contains "help lists $c" "^  $c "
 done
 check version 0 "$WARD" version

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* Private interfaces of lib/image: image sources (directory or tar archive),
+ * the loaded image model, the output writer and the layer pipeline. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ward/cleanup.h"
+#include "ward/crypto.h"
+#include "ward/error.h"
+#include "ward/image.h"
+
+static inline void img_json_decrefp(json_t **j)
+{
+	if (*j)
+		json_decref(*j);
+}
+#define WARD_AUTOJSON_IMG WARD_CLEANUP(img_json_decrefp)
+
+#define IMG_BUF_SIZE (1u << 20)      /* streaming buffer */
+#define IMG_ARCHIVE_MAX_ENTRIES 100000 /* members of an image archive */
+
+/* ---- sources: an OCI layout dir, or a tar archive read with libarchive -- */
+
+struct img_src;
+/* Open an image directory or archive (an archive is scanned once to list
+ * its members, every name checked). *ret is owned by the caller. */
+int img_src_open(const char *path, struct img_src **ret, struct ward_err *err);
+/* Free a source; accepts NULL, returns NULL. */
+struct img_src *img_src_free(struct img_src *s);
+static inline void img_src_freep(struct img_src **s)
+{
+	img_src_free(*s);
+}
+/* Is there a member called name (no links followed)? */
+bool img_src_exists(struct img_src *s, const char *name);
+/* Read a whole member of at most max bytes (NUL appended). */
+int img_src_read(struct img_src *s, const char *name, size_t max, uint8_t **ret,
+		 size_t *ret_size, struct ward_err *err);
+
+/* A blob being streamed out of a source. */
+struct img_blob;
+/* Open member name for streaming (archive links are resolved inside the
+ * archive only); *ret_size (optional) gets its size. */
+int img_blob_open(struct img_src *s, const char *name, struct img_blob **ret,
+		  uint64_t *ret_size, struct ward_err *err);
+/* Read up to size bytes; *ret_got == 0 means end of blob. */
+int img_blob_read(struct img_blob *b, void *buf, size_t size, size_t *ret_got,
+		  struct ward_err *err);
+/* A blob reading the current entry of an archive owned by someone else. */
+int img_blob_borrow_archive(void *archive, uint64_t size, const char *name,
+			    struct img_blob **ret, struct ward_err *err);
+/* Free a blob reader; accepts NULL, returns NULL. */
+struct img_blob *img_blob_free(struct img_blob *b);
+static inline void img_blob_freep(struct img_blob **b)
+{
+	img_blob_free(*b);
+}
+
+/* ---- the loaded input image ------------------------------------------ */
+
+enum img_layer_comp {
+	IMG_COMP_UNKNOWN, /* detect from the first bytes (docker classic) */
+	IMG_COMP_NONE,
+	IMG_COMP_GZIP,
+	IMG_COMP_ZSTD,
+};
+
+struct img_layer {
+	char *name;          /* owned: member name in the source */
+	char *media_type;    /* owned: input media type (may be "" for docker classic) */
+	char digest[72];     /* expected blob digest, "" when unknown (docker classic) */
+	uint64_t size;       /* expected size, 0 when unknown */
+	char diff_id[72];    /* from the config */
+	json_t *annotations; /* owned ref, may be NULL */
+	bool encrypted;      /* media type ends in +encrypted */
+	enum img_layer_comp comp;
+};
+
+struct img_image {
+	struct img_src *src;  /* owned */
+	bool docker_classic;  /* docker-save manifest.json without OCI blobs layout */
+	uint8_t *config_raw;  /* owned */
+	size_t config_size;
+	char config_digest[72];
+	char *config_media_type; /* owned */
+	json_t *config;          /* owned */
+	json_t *manifest;        /* owned, NULL for docker classic */
+	char manifest_digest[72];
+	char *tag; /* owned: the selected tag, or NULL */
+	json_t *desc_annotations; /* owned: annotations of the selected index entry, or NULL */
+	struct img_layer layers[WARD_IMAGE_MAX_LAYERS];
+	size_t layer_count;
+};
+
+/* Detect the input format, select the image (tag, platform) and load its
+ * manifest and config, checked against their digests. */
+int img_image_load(const char *path, const char *tag, const char *platform,
+		   struct img_image **ret, struct ward_err *err);
+/* Free an image; accepts NULL, returns NULL. */
+struct img_image *img_image_free(struct img_image *im);
+static inline void img_image_freep(struct img_image **im)
+{
+	img_image_free(*im);
+}
+/* OCI blob member name for a digest: "blobs/sha256/<hex>". */
+void img_blob_name(const char *digest, char out[96]);
+
+/* ---- output ----------------------------------------------------------- */
+
+struct img_out;
+struct img_out_blob;
+/* Start writing an image to path (which must not exist) in format. */
+int img_out_open(const char *path, enum ward_image_format format, struct img_out **ret,
+		 struct ward_err *err);
+/* Remove everything written so far (unless committed) and free. */
+struct img_out *img_out_free(struct img_out *o);
+static inline void img_out_freep(struct img_out **o)
+{
+	img_out_free(*o);
+}
+/* Start a blob (archives: one at a time). */
+int img_out_blob_begin(struct img_out *o, struct img_out_blob **ret, struct ward_err *err);
+/* Append bytes to the blob (hashed unless img_out_blob_nohash). */
+int img_out_blob_write(struct img_out_blob *b, const void *data, size_t size,
+		       struct ward_err *err);
+/* pwrite at an absolute offset without hashing (tar header patching);
+ * the digest is then computed by re-reading the file at commit. */
+int img_out_blob_pwrite(struct img_out_blob *b, const void *data, size_t size, uint64_t off,
+			struct ward_err *err);
+/* Bytes written to the blob so far. */
+uint64_t img_out_blob_size(const struct img_out_blob *b);
+/* Do not hash while writing: the digest comes from img_out_blob_set_digest()
+ * (the caller hashed exactly the bytes written) or, failing that, from
+ * re-reading the file at commit. */
+void img_out_blob_nohash(struct img_out_blob *b);
+/* The blob's digest, computed by the caller over exactly the bytes written. */
+void img_out_blob_set_digest(struct img_out_blob *b, const char digest[72]);
+/* Finish the blob: name it by its digest (returned in ret_digest). */
+int img_out_blob_commit(struct img_out_blob *b, char ret_digest[72], uint64_t *ret_size,
+			struct ward_err *err);
+/* Free a blob; an uncommitted one is deleted (archives: the output is
+ * marked broken). Accepts NULL, returns NULL. */
+struct img_out_blob *img_out_blob_free(struct img_out_blob *b);
+static inline void img_out_blob_freep(struct img_out_blob **b)
+{
+	img_out_blob_free(*b);
+}
+/* Write a whole small blob (config, manifest). */
+int img_out_bytes(struct img_out *o, const void *data, size_t size, char ret_digest[72],
+		  struct ward_err *err);
+/* Write index.json (manifest descriptor with ref name and annotations),
+ * manifest.json for docker-archive, then move everything into place. */
+int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *ref_name,
+		   const char *config_digest, const char *const *layer_digests,
+		   size_t layer_count, struct ward_err *err);
+
+/* ---- tar writing (ustar, deterministic) ------------------------------- */
+
+/* Fill a 512-byte ustar header. type '0' file, '5' dir. */
+int img_tar_header(uint8_t hdr[512], const char *name, char type, unsigned mode, uint64_t size,
+		   int64_t mtime, struct ward_err *err);
+
+/* ---- hashing helpers --------------------------------------------------- */
+
+/* "sha256:" + hex of a 32-byte digest. */
+void img_digest_str(const uint8_t d[32], char out[72]);
+int img_sha256_str(const void *data, size_t size, char out[72], struct ward_err *err);
+
+/* ---- layer cipher (ocicrypt AES_256_CTR_HMAC_SHA256) ------------------- */
+
+struct img_layer_keys {
+	uint8_t symkey[32];
+	uint8_t nonce[16];
+};
+
+/* ---- the layer pipeline ----------------------------------------------- */
+
+struct img_pipe_opts {
+	const struct img_layer_keys *keys; /* encrypt with these (NULL: no encryption) */
+	enum img_layer_comp in_comp;       /* compression of the input blob (not UNKNOWN) */
+	bool check_tar;                    /* decompress to check tar entries + diff_id */
+	bool allow_devices;
+	int level;        /* libdeflate level when recompressing */
+	unsigned threads; /* 1 or 2 */
+	size_t layer_index, layer_count;
+	ward_image_progress_fn progress;
+	void *progress_ctx;
+};
+
+struct img_pipe_result {
+	char in_digest[72];    /* digest of the input blob as read */
+	uint64_t in_size;
+	char plain_digest[72]; /* the compressed plaintext blob (== in_digest unless recompressed) */
+	uint64_t plain_size;
+	char diff_id[72];      /* uncompressed tar digest ("" unless check_tar or in NONE) */
+	char enc_digest[72];   /* digest of what went to the sink */
+	uint64_t enc_size;
+	uint8_t hmac[32];      /* HMAC-SHA256(symkey, ciphertext) when encrypting */
+	enum img_layer_comp out_comp;
+	uint64_t tar_entries;
+};
+
+/* Stream in (in_size bytes, 0 if unknown) through: tar checks/diff_id,
+ * gzip compression when the input is an uncompressed tar, AES-256-CTR +
+ * HMAC, hashing, into sink. Memory is bounded by a few MiB. */
+int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sink,
+		 const struct img_pipe_opts *opts, struct img_pipe_result *res,
+		 struct ward_err *err);
+
+/* Decrypt in (ocicrypt layer cipher) into sink: HMAC over the whole
+ * ciphertext checked in constant time at the end, plaintext digest checked
+ * against want_digest. The caller commits sink only when this returns 0. */
+int img_pipe_decrypt(struct img_blob *in, uint64_t in_size, struct img_out_blob *sink,
+		     const struct img_layer_keys *keys, const uint8_t hmac[32],
+		     const char *want_enc_digest, const char *want_digest, size_t layer_index, size_t layer_count,
+		     ward_image_progress_fn progress, void *progress_ctx, char ret_plain_digest[72],
+		     uint64_t *ret_plain_size, struct ward_err *err);
+
+/* Detect compression from the first bytes of a blob. */
+enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size);
+
+/* ---- keys: generation, ocicrypt options, JWE wrapping ------------------- */
+
+/* Random keys, or derived from the insecure test seed and the layer's
+ * identity (diff_id + index), so distinct content never shares a key. */
+int img_keys_make(const uint8_t *seed, size_t seed_size, const char *diff_id, size_t index,
+		  struct img_layer_keys *ret, struct ward_err *err);
+/* base64 of {"cipher":"AES_256_CTR_HMAC_SHA256","hmac":...,"cipheroptions":{}}. */
+int img_pubopts_encode(const uint8_t hmac[32], char **ret, struct ward_err *err);
+int img_pubopts_decode(const char *b64, uint8_t hmac[32], struct ward_err *err);
+/* privopts JSON {"symkey","digest","cipheroptions":{"nonce"}} (a secret). */
+int img_privopts_encode(const struct img_layer_keys *k, const char *digest,
+			struct ward_secret **ret, struct ward_err *err);
+int img_privopts_decode(const void *buf, size_t size, struct img_layer_keys *ret_keys,
+			char ret_digest[72], struct ward_err *err);
+/* The keys.jwe annotation: one base64(flattened JWE JSON) per recipient,
+ * joined with ','. */
+int img_jwe_wrap(struct ward_pkey *const *recipients, size_t count, const void *privopts,
+		 size_t size, char **ret, struct ward_err *err);
+/* Try each private key on each JWE of the annotation; returns the privopts. */
+int img_jwe_unwrap(struct ward_pkey *const *keys, size_t key_count, const char *annotation,
+		   struct ward_secret **ret, struct ward_err *err);

@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The layer pipeline: read -> (decompress + tar check + diff_id, or
+ * compress) -> AES-256-CTR -> HMAC-SHA256 -> SHA-256 -> write, in fixed
+ * 1 MiB buffers. The expensive stage (gzip compression of uncompressed
+ * layers, or decompression for the tar check) runs on a second thread.
+ * Compression cuts the tar into independent 1 MiB chunks, each a complete
+ * gzip member (RFC 1952 allows concatenated members; Go's and zlib's
+ * readers accept them), so chunks compress in parallel and the output is
+ * deterministic. */
+#include <errno.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "image-internal.h"
+
+#define CHUNK IMG_BUF_SIZE
+
+enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size)
+{
+	if (size >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return IMG_COMP_GZIP;
+	if (size >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
+		return IMG_COMP_ZSTD;
+	return IMG_COMP_NONE;
+}
+
+/* ---- checking the uncompressed tar stream ------------------------------ */
+
+struct tarside {
+	enum img_layer_comp comp;
+	z_stream z;
+	bool z_init, z_in_member, z_any;
+	ZSTD_DStream *zs;
+	struct ward_tar_check *tc;
+	struct ward_hash *h; /* diff_id */
+	uint8_t *out;        /* CHUNK bytes */
+	const uint8_t *in;   /* job input (borrowed) */
+	size_t in_size;
+	struct ward_err err;
+};
+
+static int tarside_plain(struct tarside *t, const uint8_t *p, size_t n)
+{
+	int r = ward_hash_update(t->h, p, n, &t->err);
+
+	if (r < 0)
+		return r;
+	return ward_tar_check_feed(t->tc, p, n, &t->err);
+}
+
+static int tarside_gzip(struct tarside *t)
+{
+	t->z.next_in = (Bytef *)t->in;
+	t->z.avail_in = (uInt)t->in_size;
+	while (t->z.avail_in > 0) {
+		int zr;
+
+		if (!t->z_in_member) {
+			/* a new member must start with the gzip magic */
+			if (t->z.avail_in >= 1 && t->z.next_in[0] != 0x1f)
+				return ward_err_set(&t->err, -WARD_E_MALFORMED,
+						    "gzip layer: trailing garbage after the last "
+						    "member");
+			if (inflateReset(&t->z) != Z_OK)
+				return ward_err_set(&t->err, -WARD_E_MALFORMED, "gzip reset failed");
+			t->z_in_member = true;
+		}
+		t->z.next_out = t->out;
+		t->z.avail_out = CHUNK;
+		zr = inflate(&t->z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+			return ward_err_set(&t->err, -WARD_E_MALFORMED, "gzip layer is corrupt: %s",
+					    t->z.msg ? t->z.msg : "inflate error");
+		if (CHUNK - t->z.avail_out > 0) {
+			int r = tarside_plain(t, t->out, CHUNK - t->z.avail_out);
+
+			if (r < 0)
+				return r;
+		}
+		if (zr == Z_STREAM_END) {
+			t->z_in_member = false;
+			t->z_any = true;
+		}
+	}
+	return 0;
+}
+
+static int tarside_zstd(struct tarside *t)
+{
+	ZSTD_inBuffer in = {t->in, t->in_size, 0};
+
+	while (in.pos < in.size) {
+		ZSTD_outBuffer out = {t->out, CHUNK, 0};
+		size_t zr = ZSTD_decompressStream(t->zs, &out, &in);
+
+		if (ZSTD_isError(zr))
+			return ward_err_set(&t->err, -WARD_E_MALFORMED, "zstd layer is corrupt: %s",
+					    ZSTD_getErrorName(zr));
+		t->z_in_member = zr != 0;
+		if (out.pos) {
+			int r = tarside_plain(t, t->out, out.pos);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int tarside_job(void *arg)
+{
+	struct tarside *t = arg;
+
+	switch (t->comp) {
+	case IMG_COMP_GZIP:
+		return tarside_gzip(t);
+	case IMG_COMP_ZSTD:
+		return tarside_zstd(t);
+	default:
+		return tarside_plain(t, t->in, t->in_size);
+	}
+}
+
+static void tarside_free(struct tarside *t)
+{
+	if (t->z_init)
+		inflateEnd(&t->z);
+	if (t->zs)
+		ZSTD_freeDStream(t->zs);
+	ward_tar_check_free(t->tc);
+	ward_hash_free(t->h);
+	free(t->out);
+}
+
+static int tarside_init(struct tarside *t, enum img_layer_comp comp, bool allow_devices,
+			struct ward_err *err)
+{
+	struct ward_tar_check_opts o = {.allow_devices = allow_devices};
+	int r;
+
+	t->comp = comp;
+	r = ward_tar_check_new(&o, &t->tc, err);
+	if (r < 0)
+		return r;
+	r = ward_hash_new(WARD_HASH_SHA256, &t->h, err);
+	if (r < 0)
+		return r;
+	if (comp == IMG_COMP_GZIP) {
+		t->out = malloc(CHUNK);
+		if (!t->out || inflateInit2(&t->z, 16 + MAX_WBITS) != Z_OK)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+		t->z_init = true;
+		t->z_in_member = true;
+	} else if (comp == IMG_COMP_ZSTD) {
+		t->out = malloc(CHUNK);
+		t->zs = ZSTD_createDStream();
+		if (!t->out || !t->zs || ZSTD_isError(ZSTD_initDStream(t->zs)))
+			return ward_err_set(err, -ENOMEM, "out of memory");
+		t->z_in_member = true;
+	}
+	return 0;
+}
+
+static int tarside_finish(struct tarside *t, char diff_id[72], uint64_t *entries,
+			  struct ward_err *err)
+{
+	uint8_t d[32];
+	int r;
+
+	if (t->comp == IMG_COMP_GZIP && (t->z_in_member || !t->z_any))
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "gzip layer is truncated (stream ends inside a member)");
+	if (t->comp == IMG_COMP_ZSTD && t->z_in_member)
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "zstd layer is truncated (stream ends inside a frame)");
+	r = ward_tar_check_finish(t->tc, err);
+	if (r < 0)
+		return r;
+	r = ward_hash_final(t->h, d, err);
+	if (r < 0)
+		return r;
+	img_digest_str(d, diff_id);
+	*entries = ward_tar_check_entries(t->tc);
+	return 0;
+}
+
+/* ---- the encrypting sink side ------------------------------------------- */
+
+struct encside {
+	bool hash_plain;       /* plaintext digest differs from the input's */
+	struct ward_cipher *c; /* NULL: no encryption */
+	struct ward_hmac *m;
+	struct ward_hash *plain_h, *enc_h;
+	uint8_t *buf; /* CHUNK + compress bound */
+	size_t buf_cap;
+	uint64_t plain_size, enc_size;
+	struct img_out_blob *sink;
+};
+
+static int encside_put(struct encside *e, const uint8_t *p, size_t n, struct ward_err *err)
+{
+	int r;
+
+	while (n) {
+		size_t k = n < e->buf_cap ? n : e->buf_cap;
+		const uint8_t *w = p;
+
+		if (e->hash_plain) {
+			r = ward_hash_update(e->plain_h, p, k, err);
+			if (r < 0)
+				return r;
+		}
+		if (e->c) {
+			r = ward_cipher_update(e->c, p, k, e->buf, err);
+			if (r < 0)
+				return r;
+			r = ward_hmac_update(e->m, e->buf, k, err);
+			if (r < 0)
+				return r;
+			w = e->buf;
+		}
+		r = ward_hash_update(e->enc_h, w, k, err);
+		if (r < 0)
+			return r;
+		r = img_out_blob_write(e->sink, w, k, err);
+		if (r < 0)
+			return r;
+		e->plain_size += k;
+		e->enc_size += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static void encside_free(struct encside *e)
+{
+	ward_cipher_free(e->c);
+	ward_hmac_free(e->m);
+	ward_hash_free(e->plain_h);
+	ward_hash_free(e->enc_h);
+	free(e->buf);
+}
+
+static int read_full(struct img_blob *in, uint8_t *buf, size_t size, size_t *ret,
+		     struct ward_err *err)
+{
+	size_t off = 0, got;
+	int r;
+
+	while (off < size) {
+		r = img_blob_read(in, buf + off, size - off, &got, err);
+		if (r < 0)
+			return r;
+		if (got == 0)
+			break;
+		off += got;
+	}
+	*ret = off;
+	return 0;
+}
+
+/* ---- the ring: NSLOTS chunk buffers shared by main and worker threads ----
+ *
+ * Compress mode: main reads chunk k into a slot, checks the tar and hashes
+ * it, and queues it; two workers compress queued chunks (any order); main
+ * encrypts, MACs, hashes and writes the compressed chunks in order.
+ * Check mode (compressed input): main reads, hashes, encrypts and writes
+ * each chunk at once; one worker decompresses the chunks in order for the
+ * tar check and diff_id. A slot is reused only when both are done with it.
+ * With threads == 1 the same steps run inline on main. */
+
+#define NSLOTS 4
+
+enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	uint8_t *in, *out;
+	size_t in_size, out_size;
+	int state;
+	int result;
+	bool emitted;
+};
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot slots[NSLOTS];
+	uint64_t next_work, queued;
+	bool quit, compress;
+	int failed; /* first worker error: later slots will never be done */
+	int level;
+	struct tarside *ts;
+	pthread_t th[2];
+	int nth;
+};
+
+static int ring_work(struct ring *g, struct slot *sl, struct libdeflate_compressor *c)
+{
+	if (g->compress) {
+		sl->out_size = libdeflate_gzip_compress(c, sl->in, sl->in_size, sl->out,
+							libdeflate_gzip_compress_bound(c, CHUNK));
+		return sl->out_size ? 0 : -ENOSPC;
+	}
+	g->ts->in = sl->in;
+	g->ts->in_size = sl->in_size;
+	return tarside_job(g->ts);
+}
+
+static void *ring_main(void *p)
+{
+	struct ring *g = p;
+	struct libdeflate_compressor *c = g->compress ? libdeflate_alloc_compressor(g->level) : NULL;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		struct slot *sl;
+		int r;
+
+		while (!g->quit && g->next_work == g->queued)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->quit)
+			break;
+		sl = &g->slots[g->next_work++ % NSLOTS];
+		sl->state = SLOT_BUSY;
+		pthread_mutex_unlock(&g->mu);
+		r = (g->compress && !c) ? -ENOMEM : ring_work(g, sl, c);
+		pthread_mutex_lock(&g->mu);
+		sl->result = r;
+		sl->state = SLOT_DONE;
+		pthread_cond_broadcast(&g->cv);
+		if (r < 0) {
+			if (!g->failed)
+				g->failed = r;
+			break; /* stop at the first error; main sees g->failed */
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (c)
+		libdeflate_free_compressor(c);
+	return NULL;
+}
+
+static void ring_stop(struct ring *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->quit = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	for (int i = 0; i < g->nth; i++)
+		pthread_join(g->th[i], NULL);
+	g->nth = 0;
+}
+
+/* Wait until the worker side is done with slot sl (or it was never queued). */
+static int ring_wait_done(struct ring *g, struct slot *sl)
+{
+	int r;
+
+	pthread_mutex_lock(&g->mu);
+	while ((sl->state == SLOT_READY || sl->state == SLOT_BUSY) && !g->failed)
+		pthread_cond_wait(&g->cv, &g->mu);
+	r = g->failed ? g->failed : sl->result;
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sink,
+		 const struct img_pipe_opts *opts, struct img_pipe_result *res,
+		 struct ward_err *err)
+{
+	struct tarside ts = {0};
+	struct encside es = {.sink = sink};
+	struct ring g = {0};
+	struct libdeflate_compressor *inline_c = NULL;
+	struct ward_hash *in_h = NULL;
+	bool compress = opts->in_comp == IMG_COMP_NONE;
+	bool check = opts->check_tar || compress;
+	bool threaded = opts->threads > 1 && (compress || check);
+	uint64_t done = 0, seq_read = 0, seq_emit = 0;
+	bool eof = false;
+	uint8_t d[32];
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	es.hash_plain = compress;
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cv, NULL);
+	g.compress = compress;
+	g.level = opts->level;
+	g.ts = &ts;
+	r = ward_hash_new(WARD_HASH_SHA256, &in_h, err);
+	if (r < 0)
+		goto out;
+	r = ward_hash_new(WARD_HASH_SHA256, &es.plain_h, err);
+	if (r < 0)
+		goto out;
+	r = ward_hash_new(WARD_HASH_SHA256, &es.enc_h, err);
+	if (r < 0)
+		goto out;
+	if (opts->keys) {
+		r = ward_cipher_new(WARD_CIPHER_AES256_CTR, opts->keys->symkey, opts->keys->nonce,
+				    sizeof(opts->keys->nonce), &es.c, err);
+		if (r < 0)
+			goto out;
+		r = ward_hmac_new(WARD_HASH_SHA256, opts->keys->symkey, sizeof(opts->keys->symkey),
+				  &es.m, err);
+		if (r < 0)
+			goto out;
+	}
+	es.buf_cap = CHUNK;
+	es.buf = malloc(es.buf_cap);
+	if (!es.buf) {
+		r = ward_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (compress) {
+		inline_c = libdeflate_alloc_compressor(opts->level);
+		if (!inline_c) {
+			r = ward_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (int i = 0; i < NSLOTS; i++) {
+		g.slots[i].in = malloc(CHUNK);
+		g.slots[i].out = compress ? malloc(libdeflate_gzip_compress_bound(inline_c, CHUNK))
+					  : NULL;
+		g.slots[i].emitted = true;
+		if (!g.slots[i].in || (compress && !g.slots[i].out)) {
+			r = ward_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (check) {
+		r = tarside_init(&ts, compress ? IMG_COMP_NONE : opts->in_comp, opts->allow_devices,
+				 err);
+		if (r < 0)
+			goto out;
+	}
+	if (threaded) {
+		int want = compress ? 2 : 1;
+
+		for (int i = 0; i < want; i++) {
+			if (pthread_create(&g.th[i], NULL, ring_main, &g) != 0) {
+				r = ward_err_set(err, -EAGAIN, "cannot start a worker thread");
+				goto out;
+			}
+			g.nth++;
+		}
+	}
+
+	for (;;) {
+		/* fill free slots */
+		while (!eof && seq_read - seq_emit < NSLOTS) {
+			struct slot *sl = &g.slots[seq_read % NSLOTS];
+			size_t n;
+
+			r = ring_wait_done(&g, sl);
+			if (r < 0)
+				goto worker_failed;
+			r = read_full(in, sl->in, CHUNK, &n, err);
+			if (r < 0)
+				goto out;
+			if (n == 0) {
+				eof = true;
+				break;
+			}
+			if (done == 0 && !compress && opts->in_comp != img_detect_comp(sl->in, n)) {
+				r = ward_err_set(err, -WARD_E_MALFORMED,
+						 "layer content does not match its media type "
+						 "(compression)");
+				goto out;
+			}
+			done += n;
+			sl->in_size = n;
+			sl->emitted = false;
+			if (compress) {
+				/* tar check + diff_id on the raw tar: cheap, in order */
+				ts.in = sl->in;
+				ts.in_size = n;
+				r = tarside_job(&ts);
+				if (r < 0) {
+					*err = ts.err;
+					goto out;
+				}
+			} else {
+				r = ward_hash_update(in_h, sl->in, n, err);
+				if (r < 0)
+					goto out;
+			}
+			if (threaded) {
+				pthread_mutex_lock(&g.mu);
+				sl->state = SLOT_READY;
+				g.queued = seq_read + 1;
+				pthread_cond_broadcast(&g.cv);
+				pthread_mutex_unlock(&g.mu);
+			} else if (compress || check) {
+				sl->result = ring_work(&g, sl, inline_c);
+				sl->state = SLOT_DONE;
+				if (sl->result < 0) {
+					r = sl->result;
+					goto worker_failed;
+				}
+			}
+			seq_read++;
+			if (!compress) {
+				/* encrypt right away; the checker catches up */
+				r = encside_put(&es, sl->in, n, err);
+				if (r < 0)
+					goto out;
+				sl->emitted = true;
+				seq_emit++;
+			}
+			if (opts->progress)
+				opts->progress(opts->progress_ctx, opts->layer_index,
+					       opts->layer_count, done, in_size, false);
+		}
+		if (seq_emit == seq_read)
+			break;
+		/* compress mode: emit the oldest chunk once compressed */
+		{
+			struct slot *sl = &g.slots[seq_emit % NSLOTS];
+
+			r = ring_wait_done(&g, sl);
+			if (r < 0)
+				goto worker_failed;
+			r = encside_put(&es, sl->out, sl->out_size, err);
+			if (r < 0)
+				goto out;
+			sl->emitted = true;
+			seq_emit++;
+		}
+	}
+	/* the checker must have seen every chunk */
+	for (int i = 0; i < NSLOTS; i++) {
+		r = ring_wait_done(&g, &g.slots[i]);
+		if (r < 0)
+			goto worker_failed;
+	}
+	if (in_size && done != in_size) {
+		r = ward_err_set(err, -WARD_E_MALFORMED, "layer is %llu bytes, expected %llu",
+				 (unsigned long long)done, (unsigned long long)in_size);
+		goto out;
+	}
+	if (check) {
+		r = tarside_finish(&ts, res->diff_id, &res->tar_entries, err);
+		if (r < 0)
+			goto out;
+	}
+	if (compress) {
+		memcpy(res->in_digest, res->diff_id, sizeof(res->in_digest));
+		r = ward_hash_final(es.plain_h, d, err);
+		if (r < 0)
+			goto out;
+		img_digest_str(d, res->plain_digest);
+	} else {
+		r = ward_hash_final(in_h, d, err);
+		if (r < 0)
+			goto out;
+		img_digest_str(d, res->in_digest);
+		memcpy(res->plain_digest, res->in_digest, sizeof(res->plain_digest));
+	}
+	res->in_size = done;
+	res->plain_size = es.plain_size;
+	r = ward_hash_final(es.enc_h, d, err);
+	if (r < 0)
+		goto out;
+	img_digest_str(d, res->enc_digest);
+	res->enc_size = es.enc_size;
+	if (es.c) {
+		r = ward_hmac_final(es.m, res->hmac, err);
+		if (r < 0)
+			goto out;
+	}
+	res->out_comp = compress ? IMG_COMP_GZIP : opts->in_comp;
+	if (opts->progress)
+		opts->progress(opts->progress_ctx, opts->layer_index, opts->layer_count, done,
+			       in_size, true);
+	r = 0;
+	goto out;
+worker_failed:
+	if (compress)
+		r = ward_err_set(err, r, "gzip compression failed");
+	else
+		*err = ts.err;
+out:
+	ring_stop(&g);
+	for (int i = 0; i < NSLOTS; i++) {
+		free(g.slots[i].in);
+		free(g.slots[i].out);
+	}
+	pthread_mutex_destroy(&g.mu);
+	pthread_cond_destroy(&g.cv);
+	if (inline_c)
+		libdeflate_free_compressor(inline_c);
+	tarside_free(&ts);
+	encside_free(&es);
+	ward_hash_free(in_h);
+	return r;
+}
+
+int img_pipe_decrypt(struct img_blob *in, uint64_t in_size, struct img_out_blob *sink,
+		     const struct img_layer_keys *keys, const uint8_t hmac[32],
+		     const char *want_enc_digest, const char *want_digest, size_t layer_index, size_t layer_count,
+		     ward_image_progress_fn progress, void *progress_ctx, char ret_plain_digest[72],
+		     uint64_t *ret_plain_size, struct ward_err *err)
+{
+	WARD_CLEANUP(ward_cipher_freep) struct ward_cipher *c = NULL;
+	WARD_CLEANUP(ward_hmac_freep) struct ward_hmac *m = NULL;
+	WARD_CLEANUP(ward_hash_freep) struct ward_hash *h = NULL, *eh = NULL;
+	WARD_AUTOFREE uint8_t *buf = malloc(CHUNK);
+	uint8_t mac[32], d[32];
+	char digest[72];
+	uint64_t done = 0;
+	int r;
+
+	if (!buf)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	r = ward_cipher_new(WARD_CIPHER_AES256_CTR, keys->symkey, keys->nonce, sizeof(keys->nonce),
+			    &c, err);
+	if (r < 0)
+		return r;
+	r = ward_hmac_new(WARD_HASH_SHA256, keys->symkey, sizeof(keys->symkey), &m, err);
+	if (r < 0)
+		return r;
+	r = ward_hash_new(WARD_HASH_SHA256, &h, err);
+	if (r < 0)
+		return r;
+	r = ward_hash_new(WARD_HASH_SHA256, &eh, err);
+	if (r < 0)
+		return r;
+	for (;;) {
+		size_t n;
+
+		r = read_full(in, buf, CHUNK, &n, err);
+		if (r < 0)
+			return r;
+		if (n == 0)
+			break;
+		r = ward_hash_update(eh, buf, n, err);
+		if (r < 0)
+			return r;
+		r = ward_hmac_update(m, buf, n, err);
+		if (r < 0)
+			return r;
+		r = ward_cipher_update(c, buf, n, buf, err);
+		if (r < 0)
+			return r;
+		r = ward_hash_update(h, buf, n, err);
+		if (r < 0)
+			return r;
+		/* written to a temporary blob that is only renamed into place by
+		 * the caller after the HMAC and digest below verify */
+		r = img_out_blob_write(sink, buf, n, err);
+		if (r < 0)
+			return r;
+		done += n;
+		if (progress)
+			progress(progress_ctx, layer_index, layer_count, done, in_size, false);
+	}
+	r = ward_hash_final(eh, d, err);
+	if (r < 0)
+		return r;
+	img_digest_str(d, digest);
+	if (want_enc_digest && strcmp(digest, want_enc_digest) != 0)
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "encrypted layer digest mismatch: blob is %s, expected %s", digest,
+				    want_enc_digest);
+	r = ward_hmac_final(m, mac, err);
+	if (r < 0)
+		return r;
+	if (!ward_ct_eq(mac, hmac, 32))
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "layer HMAC does not verify (wrong key, or the encrypted layer "
+				    "was modified)");
+	r = ward_hash_final(h, d, err);
+	if (r < 0)
+		return r;
+	img_digest_str(d, digest);
+	if (want_digest && strcmp(digest, want_digest) != 0)
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "decrypted layer digest %s does not match the wrapped digest %s",
+				    digest, want_digest);
+	if (progress)
+		progress(progress_ctx, layer_index, layer_count, done, in_size, true);
+	memcpy(ret_plain_digest, digest, 72);
+	*ret_plain_size = done;
+	return 0;
+}
