@@ -48,7 +48,8 @@ static void help(FILE *out)
 		"  --commit-interval MS (mount) commit + register changes at most MS after\n"
 		"                       they happen (default 1000); fsync commits at once\n"
 		"  --accept-rollback-insecure  (mount) accept an on-disk state older than the\n"
-		"                       registered one (audit-logged)\n"
+		"                       registered one (audit-logged; development builds only:\n"
+		"                       in production this goes through the coordinator)\n"
 		"\n"
 		"check verifies the whole volume offline: metadata, every block of every\n"
 		"file, freshness against the registry, nothing foreign in DIR.\n"
@@ -194,6 +195,12 @@ static int parse(const char *sub, int argc, char **argv, struct args *a)
 			a->allow_other = true;
 			break;
 		case OPT_ACCEPT_ROLLBACK:
+#if !WARD_INSECURE_TEST_SWITCHES
+			/* In production an authorised user accepts an older
+			 * state through the coordinator, not on this command line. */
+			return cli_usage(sub, "--accept-rollback-insecure is not available in this "
+					      "build (distribution builds leave test switches out)");
+#endif
 			a->accept_rollback = true;
 			break;
 		case OPT_DEBUG:
@@ -350,6 +357,9 @@ static int do_mount(struct args *a)
 	o.registry = reg;
 	o.commit_interval_ms = a->commit_interval;
 	o.accept_rollback_insecure = a->accept_rollback;
+	if (a->accept_rollback)
+		ward_warn("--accept-rollback-insecure: an on-disk state older than the registered "
+			  "one will be accepted");
 	if (ward_vol_open(&o, key, &vol, &err) < 0)
 		return cli_fail("volume mount", &err);
 	fo.writeback_cache = !a->no_writeback;

@@ -93,11 +93,19 @@ fi
 grep -q "rollback detected" "$T/check.out" || fail "rollback: check message"
 echo "ok replay the whole old volume: mount refused ($(grep -o 'rollback detected[^(]*' "$T/server.log" | head -1))"
 # An explicit, audited acceptance is possible (the coordinator will gate it).
-vol_mount "$T/rolled" "$M" --accept-rollback-insecure || fail "accept rollback"
-cmp -s "$M/small" "$T/small.orig" || fail "accepted old state content"
-vol_umount "$M"
-grep -q "event=rollback-accepted" "$T/server.log" || fail "no rollback-accepted record"
-echo "ok rollback accepted only on explicit request, audit-logged"
+if vol_mount "$T/rolled" "$M" --accept-rollback-insecure; then
+	cmp -s "$M/small" "$T/small.orig" || fail "accepted old state content"
+	vol_umount "$M"
+	grep -q "event=rollback-accepted" "$T/server.log" || fail "no rollback-accepted record"
+	echo "ok rollback accepted only on explicit request, audit-logged"
+elif grep -q "not available in this build" "$T/server.log"; then
+	# Distribution build: the switch is left out; accept the state as
+	# the coordinator would, for the foreign-file test below.
+	echo "note: --accept-rollback-insecure not in this build (dist); skipped"
+	rm "$REG"
+else
+	fail "accept rollback"
+fi
 
 # A foreign file in the backing directory.
 rm -rf "$T/work"
