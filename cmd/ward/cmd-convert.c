@@ -53,6 +53,8 @@ static void help(FILE *out)
 		"  --sign KEY.pem             sign the manifest digest (EC P-256/P-384 or RSA)\n"
 		"  --reference-out FILE       write the reference values (JSON) to FILE\n"
 		"  --ward-init PATH           ward-init binary for wrapped mode (default: next to ward)\n"
+		"  --coordinator-pin CERT.pem wrapped mode: measure the coordinator's certificate\n"
+		"                             into the image (/.ward/coordinator.pem, ward-init's pin)\n"
 		"  --source-date-epoch N      timestamps (default $SOURCE_DATE_EPOCH, else now)\n"
 		"  --gzip-level N             1..12 when layers need compressing (default 1)\n"
 		"  --threads N                1 or 2 (default 2)\n"
@@ -243,6 +245,7 @@ enum {
 	OPT_SIGN,
 	OPT_REFERENCE_OUT,
 	OPT_WARD_INIT,
+	OPT_COORD_PIN,
 	OPT_SDE,
 	OPT_GZIP_LEVEL,
 	OPT_THREADS,
@@ -266,6 +269,7 @@ static int run(int argc, char **argv)
 		{"sign", required_argument, NULL, OPT_SIGN},
 		{"reference-out", required_argument, NULL, OPT_REFERENCE_OUT},
 		{"ward-init", required_argument, NULL, OPT_WARD_INIT},
+		{"coordinator-pin", required_argument, NULL, OPT_COORD_PIN},
 		{"source-date-epoch", required_argument, NULL, OPT_SDE},
 		{"gzip-level", required_argument, NULL, OPT_GZIP_LEVEL},
 		{"threads", required_argument, NULL, OPT_THREADS},
@@ -352,6 +356,9 @@ static int run(int argc, char **argv)
 			break;
 		case OPT_WARD_INIT:
 			co.ward_init = optarg;
+			break;
+		case OPT_COORD_PIN:
+			co.coordinator_pin = optarg;
 			break;
 		case OPT_SDE: {
 			uint64_t v;

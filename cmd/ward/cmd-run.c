@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run-embedded.h"
 #include "ward/runtime.h"
 #include "ward/util.h"
 
@@ -30,6 +31,9 @@ static void help(FILE *out)
 		"  -v, --volume HOST:/PATH  protected volume (issue [volume]; not in this build)\n"
 		"  -d, --detach             run in the background (see ward ps/logs/stop/rm)\n"
 		"  --coordinator URL        attest to this coordinator for keys and secrets\n"
+		"                           (without it and without --insecure-*: an embedded\n"
+		"                           coordinator on the INSECURE sim TEE runs a plain\n"
+		"                           IMAGE, with a demo secret in $WARD_DEMO_SECRET)\n"
 		"  --workload NAME          the manifest's workload to run\n"
 		"  --runtime runc|crun      OCI runtime (default runc)\n"
 		"  --stop-timeout SEC       after the stop signal, KILL after SEC (default 10)\n"
@@ -171,6 +175,11 @@ static int run(int argc, char **argv)
 	if (!o.coordinator && (o.insecure_host_keys || o.insecure_keys_file))
 		fprintf(stderr, "ward run: WARNING: INSECURE development mode: no coordinator, "
 				"the layer keys are known to this host and nothing is attested\n");
+	if (!o.coordinator && !o.insecure_host_keys && !o.insecure_keys_file) {
+		if (ward_run_embedded(&o, &code, &err) < 0)
+			return cli_fail("run", &err);
+		return code;
+	}
 	if (ward_run(&o, &code, &err) < 0)
 		return cli_fail("run", &err);
 	return code;

@@ -170,6 +170,9 @@ struct ward_image_convert_opts {
 	const char *export_keys; /* write plaintext layer keys here (mode 0600), or NULL */
 	const struct ward_pkey *sign_key; /* borrowed, may be NULL */
 	const char *ward_init;  /* wrapped mode: path of the ward-init binary */
+	const char *coordinator_pin; /* wrapped mode: PEM certificate of the coordinator,
+				      * measured into the image as /.ward/coordinator.pem
+				      * (ward-init's TLS pin), or NULL */
 	int64_t source_date_epoch; /* -1: now (wrapped-mode config "created") */
 	const uint8_t *insecure_seed; /* TEST ONLY: derive keys and nonces from it */
 	size_t insecure_seed_size;

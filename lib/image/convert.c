@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image-internal.h"
+#include "ward/crypto.h"
 #include "ward/cursor.h"
 #include "ward/encoding.h"
 #include "ward/file.h"
@@ -546,9 +547,30 @@ static int build_reference(const struct ward_image_convert_opts *opts, struct im
 	return 0;
 }
 
+/* Read the coordinator's certificate for the ward layer: one PEM
+ * certificate (what ward-init pins), refused if it does not parse. */
+static int pin_load(const char *path, uint8_t **ret, size_t *ret_size, struct ward_err *err)
+{
+	WARD_AUTOFREE uint8_t *pem = NULL;
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *cert = NULL;
+	size_t size;
+	int r;
+
+	r = ward_file_read(path, 1 << 16, &pem, &size, err);
+	if (r >= 0)
+		r = ward_x509_from_pem(pem, size, &cert, err);
+	if (r < 0)
+		return ward_err_prefix(err, "coordinator pin '%s'", path);
+	*ret = WARD_TAKE_PTR(pem);
+	*ret_size = size;
+	return 0;
+}
+
 int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_reference,
 		       struct ward_err *err)
 {
+	WARD_AUTOFREE uint8_t *pin = NULL;
+	size_t pin_size = 0;
 	WARD_CLEANUP(img_image_freep) struct img_image *im = NULL;
 	WARD_CLEANUP(img_out_freep) struct img_out *out = NULL;
 	WARD_AUTOJSON_IMG json_t *manifest = NULL, *layers = NULL, *desc = NULL, *ref = NULL;
@@ -570,6 +592,14 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 				    "lost");
 	if (opts->mode == WARD_IMAGE_MODE_WRAPPED && !opts->ward_init)
 		return ward_err_set(err, -WARD_E_USAGE, "wrapped mode needs the ward-init binary");
+	if (opts->coordinator_pin && opts->mode != WARD_IMAGE_MODE_WRAPPED)
+		return ward_err_set(err, -WARD_E_USAGE,
+				    "the coordinator pin goes into the ward layer: wrapped mode only");
+	if (opts->coordinator_pin) {
+		r = pin_load(opts->coordinator_pin, &pin, &pin_size, err);
+		if (r < 0)
+			return r;
+	}
 
 	r = img_image_load(opts->input, opts->tag, opts->platform, &im, err);
 	if (r < 0)
@@ -645,6 +675,9 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 		if (r >= 0)
 			r = tar_put(w, ".ward/image-config.json", '0', 0644, im->config_raw,
 				    im->config_size, mtime, err);
+		if (r >= 0 && pin)
+			r = tar_put(w, ".ward/coordinator.pem", '0', 0444, pin, pin_size, mtime,
+				    err);
 		if (r >= 0)
 			r = tar_put(w, ".ward/layers/", '5', WARD_DIR_MODE, NULL, 0, mtime, err);
 		if (r < 0)
