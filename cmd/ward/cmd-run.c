@@ -176,6 +176,11 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "ward run: WARNING: INSECURE development mode: no coordinator, "
 				"the layer keys are known to this host and nothing is attested\n");
 	if (!o.coordinator && !o.insecure_host_keys && !o.insecure_keys_file) {
+		if (o.detach)
+			return cli_usage("run", "-d needs --coordinator URL: the embedded "
+						"coordinator lives only as long as this ward run");
+		if (o.network == WARD_NET_NONE && o.port_count > 0)
+			return cli_usage("run", "--network none: -p is refused");
 		if (ward_run_embedded(&o, &code, &err) < 0)
 			return cli_fail("run", &err);
 		return code;

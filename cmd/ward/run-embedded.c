@@ -355,7 +355,7 @@ static int convert(const struct emb *e, const struct ward_run_opts *o, struct wa
 	co.coordinator_pin = pin;
 	r = ward_image_convert(&co, &ref, err);
 	if (r < 0) {
-		if (r == -WARD_E_USAGE || strstr(err->msg, "encrypted") || strstr(err->msg, "ward"))
+		if (r == -WARD_E_UNSUPPORTED && strstr(err->msg, "already"))
 			ward_err_prefix(err, "'%s' (the embedded coordinator runs plain images; "
 					     "a converted image needs --coordinator URL)",
 					o->image);
@@ -576,12 +576,6 @@ int ward_run_embedded(const struct ward_run_opts *o, int *ret_code, struct ward_
 	sigset_t stop, old;
 	int r;
 
-	if (o->detach)
-		return ward_err_set(err, -WARD_E_USAGE,
-				    "-d needs --coordinator URL: the embedded coordinator lives "
-				    "only as long as this ward run");
-	if (o->network == WARD_NET_NONE && o->port_count > 0)
-		return ward_err_set(err, -WARD_E_USAGE, "--network none: -p is refused");
 	fprintf(stderr,
 		"ward run: WARNING: INSECURE sim mode: no --coordinator, so an embedded "
 		"coordinator on the simulated TEE runs this image; nothing is protected by "

@@ -14,5 +14,5 @@
  * into the ward layer, set a manifest for it (o->args as the workload's
  * argv, a demo password as $WARD_DEMO_SECRET, the image key as the user
  * secret) and run it with ward_run(). Everything is removed on return.
- * Refuses o->detach. */
+ * The caller refuses -d (the coordinator lives only as long as the run). */
 int ward_run_embedded(const struct ward_run_opts *o, int *ret_code, struct ward_err *err);

@@ -606,6 +606,11 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 		return r;
 	if (im->layer_count == 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "input image has no layers");
+	/* a wrapped image has no encrypted layer to notice: its label says it */
+	if (json_is_string(json_object_get(
+		json_object_get(json_object_get(im->config, "config"), "Labels"), "dev.ward.mode")))
+		return ward_err_set(err, -WARD_E_UNSUPPORTED,
+				    "the input is already converted (label dev.ward.mode)");
 	r = img_out_open(opts->output, opts->format, &out, err);
 	if (r < 0)
 		return r;

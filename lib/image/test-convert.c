@@ -235,6 +235,11 @@ static void round_trip(bool *ward_test_failed_, enum ward_image_mode mode)
 	snprintf(dec, sizeof(dec), "%s/dec", t);
 	CHECK_OK(convert(plain, conv, mode, WARD_IMAGE_FORMAT_OCI_DIR, kf, &ref, &err), &err);
 	CHECK(json_is_object(ref));
+	/* converting the converted image again is refused (wrapped: by its label) */
+	CHECK_ERR(convert(conv, dec, mode, WARD_IMAGE_FORMAT_OCI_DIR, kf, NULL, &err),
+		  -WARD_E_UNSUPPORTED);
+	CHECK_MSG(&err, "already");
+	CHECK(access(dec, F_OK) != 0);
 	CHECK_INT(json_array_size(json_object_get(ref, "layers")), ==, 2);
 	/* the test binary standing in for ward-init is dynamically linked */
 	if (mode == WARD_IMAGE_MODE_WRAPPED)
