@@ -453,7 +453,7 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 	const char *sim_state = o->sim_state ? o->sim_state : getenv("WARD_SIM_STATE");
 	struct ward_run_opts ro = *o;
 	uint8_t digest[48];
-	uint16_t port;
+	uint16_t port = 0;
 	int r;
 
 	if (!sim_state)

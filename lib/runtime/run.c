@@ -398,8 +398,8 @@ static int prepare(struct run *r, struct ward_err *err)
 			return ward_err_prefix(err, "insecure keys");
 	} else {
 		return ward_err_set(err, -WARD_E_USAGE,
-				    "no coordinator: this build has no embedded coordinator yet "
-				    "(issue [coordinator]); give --coordinator URL, or "
+				    "no coordinator: give --coordinator URL (the ward CLI "
+				    "starts an embedded one for plain images), or "
 				    "--insecure-host-keys for INSECURE development runs");
 	}
 

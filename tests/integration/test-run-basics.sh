@@ -23,8 +23,9 @@ check seccomp-denies 0 run "$TINY" -- sh -c 'unshare -m true 2>&1; mount -t tmpf
 contains seccomp-denies "Operation not permitted"
 check hosts 0 run --name tiny-hosts "$TINY" -- sh -c 'hostname; cat /etc/hosts'
 contains hosts "127.0.1.1	tiny-hosts"
-check plain-refused 1 "$WARD" run -q "$TINY" -- true
-contains plain-refused "not a converted image"
+# no --coordinator, no --insecure-*: the embedded coordinator (run/embedded)
+check plain-embedded 0 "$WARD" run -q "$TINY" -- true
+contains plain-embedded "INSECURE sim mode"
 check no-coordinator-build 1 "$WARD" run -q --insecure-keys /dev/null "$TINY" -- true
 check crun-exit-code 4 run --runtime crun "$TINY" -- sh -c 'exit 4'
 check missing-program 127 run "$TINY" -- /no/such/program

@@ -17,7 +17,7 @@ contains run-converted converted-ok
 contains run-converted-init "/.ward/init"
 contains run-converted-verified "verified and unpacked in memory"
 check run-converted-no-keys 1 "$WARD" run -q "$T/tiny-conv" -- true
-contains run-converted-no-keys "no coordinator"
+contains run-converted-no-keys "a converted image needs --coordinator URL"
 echo '{"version":1,"layers":{}}' > "$T/empty-keys.json"
 check run-converted-wrong-keys 125 "$WARD" run -q --insecure-keys "$T/empty-keys.json" "$T/tiny-conv" -- true
 contains run-converted-wrong-keys "no key for layer"
