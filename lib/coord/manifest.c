@@ -259,13 +259,11 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 	if (r >= 0)
 		r = ward_json_get_array(v, path, "tees", true, 8, &tees, err);
 	if (r >= 0)
-		r = ward_json_get_object(v, path, "measurements", true, &meas, err);
+		r = ward_json_get_object(v, path, "measurements", false, &meas, err);
 	if (r >= 0)
 		r = ward_json_get_object(v, path, "min_tcb", false, &tcb, err);
 	if (r >= 0)
 		r = ward_json_get_bool(v, path, "debug", false, &pkg->debug, err);
-	if (r >= 0)
-		r = parse_intel_rules(pkg, v, path, err);
 	if (r < 0)
 		return r;
 	pkg->image_digests = digests;
@@ -295,6 +293,9 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 			    ward_json_path_index(ip, sizeof(ip), p, i));
 		pkg->tee_mask |= 1u << t;
 	}
+	r = parse_intel_rules(pkg, v, path, err);
+	if (r < 0)
+		return r;
 	ward_json_path_key(p, sizeof(p), path, "measurements");
 	json_object_foreach(meas, tname, e)
 	{
