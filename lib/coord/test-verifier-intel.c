@@ -170,6 +170,16 @@ WARD_TEST(tdx_quote_refused_outside_check_time_or_tampered)
 	CHECK_ERR(v->verify(v->ctx, WARD_TEE_TDX, bad, &c, &err), -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "$.tee-evidence.quote");
 	json_decref(bad);
+	bad = json_pack("{s:s}", "quote", "AAAAAAAA"); /* six zero bytes */
+	CHECK_INT(v->verify(v->ctx, WARD_TEE_TDX, bad, &c, &err), <, 0);
+	json_decref(bad);
+	bad = quote_evidence("ratls/gramine-legacy-oid-konvera/cert.der", NULL, NULL);
+	if (bad) {
+		/* An RA-TLS certificate is not a quote here. */
+		CHECK_INT(v->verify(v->ctx, WARD_TEE_SGX, bad, &c, &err), <, 0);
+		CHECK_MSG(&err, "not a DCAP quote");
+	}
+	json_decref(bad);
 	bad = json_pack("{s:s}", "report", "AAAA");
 	CHECK_ERR(v->verify(v->ctx, WARD_TEE_TDX, bad, &c, &err), -WARD_E_MALFORMED);
 	CHECK_MSG(&err, "report");

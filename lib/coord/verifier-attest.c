@@ -127,6 +127,10 @@ static int attest_verify(void *ctx, enum ward_tee_type tee, const json_t *eviden
 		r = dcap_quote(evidence, &report, &report_size, err);
 		if (r >= 0)
 			r = ward_evidence_parse(report, report_size, NULL, 0, tee, &ev, err);
+		if (r >= 0 && ev->format != WARD_EVIDENCE_DCAP_QUOTE)
+			r = ward_err_set(err, -WARD_E_MALFORMED,
+					 "$.tee-evidence.quote: not a DCAP quote (%s)",
+					 ward_evidence_format_name(ev->format));
 		if (r >= 0)
 			r = ward_evidence_verify(ev, &opts, &claims, err);
 		if (r >= 0)
