@@ -72,7 +72,9 @@ WARD_PUBLIC struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward
 
 /* The [attest] verifier (ward/attest.h): SEV-SNP against AMD's built-in
  * roots (collateral_dir, may be NULL, for CRLs and certificates), and the
- * sim TEE only when sim_ark is given (INSECURE). Same evidence JSON. */
+ * sim TEE only when sim_ark is given (INSECURE). Same evidence JSON, plus
+ * the forms of ward_coord_attest_verifier_new_opts() (TDX/SGX quotes with
+ * the DCAP collateral of collateral_dir). */
 WARD_PUBLIC int ward_coord_attest_verifier_new(const struct ward_x509 *sim_ark,
 					       const char *collateral_dir,
 					       struct ward_coord_verifier **ret,
