@@ -30,6 +30,7 @@
 
 static const char *arg_url, *arg_pin, *arg_sim_state, *arg_out, *arg_mode = "normal",
 								*arg_tee = "sim";
+static json_t *g_evidence; /* --evidence FILE: sent as is (recorded TDX/SGX/Trustee evidence) */
 static const char *arg_resources[MAX_RESOURCES];
 static size_t arg_resource_count;
 static struct ward_sim_launch g_launch = {.policy = 0x30000};
@@ -178,8 +179,11 @@ static int do_flow(struct client *c, struct flow_result *res, bool quiet, struct
 		return r;
 	rep64 = ward_base64url_encode_alloc(report, sizeof(report));
 	tab64 = ward_base64url_encode_alloc(table, table_size);
-	att = json_pack("{s:O, s:{s:s, s:s}}", "tee-pubkey", jwk, "tee-evidence", "report", rep64,
-			"cert_table", tab64);
+	if (g_evidence)
+		att = json_pack("{s:O, s:O}", "tee-pubkey", jwk, "tee-evidence", g_evidence);
+	else
+		att = json_pack("{s:O, s:{s:s, s:s}}", "tee-pubkey", jwk, "tee-evidence", "report",
+				rep64, "cert_table", tab64);
 	if (!att || ward_json_dump(att, &body, err) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	r = call(c, "POST", "/kbs/v0/attest", body, false, &resp, err);
@@ -401,6 +405,7 @@ static void usage(void)
 	    stderr,
 	    "Usage: ward-kbs-client --url URL --pin CERT.pem --sim-state DIR --measurement HEX\n"
 	    "         [--policy N] [--rsa] [--tee NAME] [--resource PATH]... [--out DIR]\n"
+	    "         [--evidence FILE (tee-evidence JSON sent instead of a sim report)]\n"
 	    "         [--mode "
 	    "normal|replay|bad-binding|wrong-nonce|bearer|tamper-token|expired:S]\n"
 	    "         [--bench --clients N --flows M [--rss-pid PID]]\n");
@@ -423,6 +428,7 @@ int main(int argc, char **argv)
 	    {"clients", required_argument, NULL, 'c'},
 	    {"flows", required_argument, NULL, 'f'},
 	    {"rss-pid", required_argument, NULL, 'x'},
+	    {"evidence", required_argument, NULL, 'e'},
 	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
@@ -476,6 +482,12 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			arg_rss_pid = atoi(optarg);
+			break;
+		case 'e':
+			if (ward_json_load_file(optarg, 1 << 20, &g_evidence, &err) < 0) {
+				fprintf(stderr, "ward-kbs-client: %s\n", err.msg);
+				return 1;
+			}
 			break;
 		default:
 			usage();

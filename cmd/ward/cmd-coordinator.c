@@ -21,6 +21,7 @@ static void help(FILE *out)
 		     "                        [--sim-measurement HEX] [--snp-ark FILE]\n"
 		     "                        [--token-ttl SECONDS] [--port-file FILE]\n"
 		     "                        [--verifier attest|builtin] [--collateral DIR]\n"
+		     "                        [--dcap-collateral FILE]\n"
 		     "       ward coordinator recover --state DIR --key RECOVERY.pem [--tee ...]\n"
 		     "\n"
 		     "Serve the coordinator: manifest, attestation (the KBS protocol), secrets,\n"
@@ -37,7 +38,10 @@ static void help(FILE *out)
 		     "                       against AMD's built-in roots; builtin: a compact\n"
 		     "                       SNP-format verifier pinned to one ARK (--snp-ark\n"
 		     "                       or the sim ARK) with a cached VCEK chain\n"
-		     "  --collateral DIR     SNP collateral (CRLs, VCEKs) for the attest verifier\n"
+		     "  --collateral DIR     offline collateral for the attest verifier: SNP\n"
+		     "                       (CRLs, VCEKs) and Intel DCAP (DIR/dcap/...)\n"
+		     "  --dcap-collateral F  Intel DCAP collateral for TDX/SGX quotes as one\n"
+		     "                       dcap-qvl collateral.json (instead of DIR/dcap)\n"
 		     "  --snp-ark FILE       the ARK (PEM) for --verifier builtin with SNP\n"
 		     "  --metrics ADDR:PORT  Prometheus /metrics over plain HTTP\n"
 		     "  --port-file FILE     write the bound port (for --listen ADDR:0)\n"
@@ -80,13 +84,16 @@ static int run(int argc, char **argv)
 	    {"key", required_argument, NULL, 'k'},
 	    {"verifier", required_argument, NULL, 'v'},
 	    {"collateral", required_argument, NULL, 'C'},
+	    {"dcap-collateral", required_argument, NULL, 'D'},
+	    {"insecure-at", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct ward_err err = WARD_ERR_INIT;
 	const char *state = NULL, *listen = NULL, *tee = "auto", *metrics = NULL, *sim_state = NULL,
 		   *meas = NULL, *ark_path = NULL, *port_file = NULL, *key_path = NULL,
-		   *collateral = NULL;
+		   *collateral = NULL, *dcap_file = NULL;
+	time_t insecure_at = 0;
 	struct coord_tee_setup setup = {0};
 	WARD_CLEANUP(ward_coord_freep) struct ward_coord *coord = NULL;
 	struct ward_coord_verifier *verifier = NULL;
@@ -143,6 +150,19 @@ static int run(int argc, char **argv)
 		case 'C':
 			collateral = optarg;
 			break;
+		case 'D':
+			dcap_file = optarg;
+			break;
+		case 'I':
+#if !WARD_INSECURE_TEST_SWITCHES
+			/* A fixed verification time accepts expired collateral and
+			 * revoked-since platforms: tests only. */
+			return cli_usage("coordinator", "--insecure-at is not available in this build "
+							"(distribution builds leave test switches out)");
+#endif
+			if (ward_time_parse_rfc3339(optarg, &insecure_at, &err) < 0)
+				return cli_usage("coordinator", "--insecure-at: %s", err.msg);
+			break;
 		case 'h':
 			help(stdout);
 			return WARD_EXIT_OK;
@@ -191,12 +211,28 @@ static int run(int argc, char **argv)
 	if (metrics && split_addr(metrics, mhost, sizeof(mhost), &o.metrics_port) < 0)
 		return cli_usage("coordinator", "--metrics: expected ADDR:PORT, got '%s'", metrics);
 
+	if (builtin && (dcap_file || insecure_at))
+		return cli_usage("coordinator",
+				 "--dcap-collateral and --insecure-at need --verifier attest");
 	/* Workload evidence: [attest]'s verifier (SNP with AMD's roots; the
 	 * sim ARK, INSECURE, only with --sim-state and only for manifests that
 	 * list "sim"), or the built-in compact one pinned to one ARK. */
 	if (!builtin) {
-		r = ward_coord_attest_verifier_new(setup.sim ? ward_sim_ark(setup.sim) : NULL,
-						   collateral, &verifier, &err);
+		struct ward_coord_attest_opts ao = {
+		    .sim_ark = setup.sim ? ward_sim_ark(setup.sim) : NULL,
+		    .collateral_dir = collateral,
+		    .dcap_collateral_file = dcap_file,
+		    .insecure_at = insecure_at,
+		};
+
+		char when[WARD_RFC3339_SIZE];
+
+		ward_time_format_rfc3339(insecure_at, when);
+		if (insecure_at)
+			ward_warn("INSECURE: evidence is verified at the fixed time %s "
+				  "(--insecure-at, for tests only)",
+				  when);
+		r = ward_coord_attest_verifier_new_opts(&ao, &verifier, &err);
 	} else if (setup.sim) {
 		r = ward_coord_snp_verifier_new(ward_sim_ark(setup.sim), true, &verifier, &err);
 	} else if (ark_path) {

@@ -32,6 +32,8 @@ struct ward_coord_tee {
 };
 
 /* ---- evidence verification ---- */
+#define WARD_COORD_ADVISORIES_MAX 32
+#define WARD_SNP_REPORT_BYTES 1184
 struct ward_coord_claims {
 	enum ward_tee_type tee;
 	uint8_t report_data[WARD_REPORT_DATA_SIZE];
@@ -41,6 +43,16 @@ struct ward_coord_claims {
 	bool has_tcb;
 	uint8_t tcb[4]; /* SNP reported TCB: bootloader, tee, snp, microcode */
 	bool insecure;	/* the sim TEE: accepted only because the manifest lists "sim" */
+	/* Intel TDX/SGX (DCAP): the matched TCB level's status and advisory
+	 * IDs (NUL-terminated; overlong IDs are refused by the verifier). */
+	bool has_tcb_status;
+	char tcb_status[48];
+	size_t advisory_count;
+	char advisories[WARD_COORD_ADVISORIES_MAX][32];
+	/* SGX: the enclave's signer and product. */
+	bool has_sgx;
+	uint8_t mrsigner[32];
+	uint16_t isv_prodid, isv_svn;
 };
 struct ward_coord_verifier {
 	/* Check that evidence is authentic for tee (signature, chain to the
@@ -60,13 +72,43 @@ WARD_PUBLIC struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward
 
 /* The [attest] verifier (ward/attest.h): SEV-SNP against AMD's built-in
  * roots (collateral_dir, may be NULL, for CRLs and certificates), and the
- * sim TEE only when sim_ark is given (INSECURE). Same evidence JSON. */
+ * sim TEE only when sim_ark is given (INSECURE). Same evidence JSON, plus
+ * the forms of ward_coord_attest_verifier_new_opts() (TDX/SGX quotes with
+ * the DCAP collateral of collateral_dir). */
 WARD_PUBLIC int ward_coord_attest_verifier_new(const struct ward_x509 *sim_ark,
 					       const char *collateral_dir,
 					       struct ward_coord_verifier **ret,
 					       struct ward_err *err);
 WARD_PUBLIC struct ward_coord_verifier *
 ward_coord_attest_verifier_free(struct ward_coord_verifier *v);
+
+/* The [attest] verifier with every input (docs/coordinator.md, "Evidence"):
+ * SEV-SNP (Ward's {"report","cert_table"} or Trustee's
+ * {"attestation_report","cert_chain"}), TDX and SGX ({"quote": base64}
+ * DCAP quotes, verified against dcap_collateral_file (a dcap-qvl
+ * collateral.json) or else collateral_dir), and sim with sim_ark. Free
+ * with ward_coord_attest_verifier_free(). */
+struct ward_coord_attest_opts {
+	const struct ward_x509 *sim_ark;  /* borrowed; NULL: sim refused */
+	const char *collateral_dir;	  /* SNP and DCAP offline collateral, may be NULL */
+	const char *dcap_collateral_file; /* dcap-qvl collateral.json, may be NULL */
+	/* INSECURE, tests only: verify at this time instead of now (recorded
+	 * quotes and their collateral are only valid at their check time).
+	 * 0: now. The CLI offers it only in WARD_INSECURE_TEST_SWITCHES builds. */
+	int64_t insecure_at;
+};
+WARD_PUBLIC int ward_coord_attest_verifier_new_opts(const struct ward_coord_attest_opts *opts,
+						    struct ward_coord_verifier **ret,
+						    struct ward_err *err);
+
+/* Convert Trustee's SEV-SNP evidence ({"attestation_report": report fields
+ * as JSON, "cert_chain": [{"cert_type", "data"}]}, as CoCo's
+ * attestation-agent sends it) to the 1184-byte report and an SNP
+ * certificate table (*ret_table malloc'ed, *ret_table_size may be 0). */
+WARD_PUBLIC int ward_coord_trustee_snp_convert(const json_t *evidence,
+					       uint8_t report[WARD_SNP_REPORT_BYTES],
+					       uint8_t **ret_table, size_t *ret_table_size,
+					       struct ward_err *err);
 
 /* Policy: does pkg accept claims? On refusal err says why. */
 WARD_PUBLIC int ward_coord_check_policy(const struct ward_manifest_package *pkg,

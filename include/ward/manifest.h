@@ -57,7 +57,26 @@ struct ward_manifest_package {
 	uint8_t min_tcb[4];	     /* SNP: bootloader, tee, snp, microcode */
 	bool debug;		     /* debug TEEs accepted (insecure) */
 	const json_t *image_digests; /* array of "sha256:<hex>" (borrowed) */
+	/* Intel TDX/SGX TCB rules (docs/manifest.md): accepted TCB statuses
+	 * (bit per ward_manifest_tcb_status() index; 0: the default set),
+	 * OutOfDate only with allow_outdated_tcb_insecure, and when
+	 * accepted_advisories is given every advisory ID must be in it. */
+	unsigned tcb_statuses;
+	bool allow_outdated_tcb_insecure;
+	const json_t *accepted_advisories; /* array of strings (borrowed), NULL: any */
+	/* SGX signer rule ("sgx": {"mrsigner", "isv_prodid", "min_isv_svn"}). */
+	bool has_sgx_signer;
+	uint8_t sgx_mrsigner[32];
+	bool has_sgx_isv_prodid;
+	uint16_t sgx_isv_prodid;
+	uint16_t sgx_min_isv_svn;
 };
+
+/* Intel TCB status names as the manifest and the DCAP verifier spell them:
+ * index of name (0 UpToDate ... 7 OutOfDateConfigurationNeeded), or -1. */
+#define WARD_MANIFEST_TCB_DEFAULT 0x3fu	 /* UpToDate .. TDRelaunchAdvisedConfigurationNeeded */
+#define WARD_MANIFEST_TCB_OUTDATED 0xc0u /* OutOfDate, OutOfDateConfigurationNeeded */
+WARD_PUBLIC int ward_manifest_tcb_status(const char *name);
 
 struct ward_manifest_workload {
 	const char *name;

@@ -136,11 +136,114 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 	return 0;
 }
 
+static const char *const TCB_STATUS_NAMES[] = {
+    "UpToDate",		 "SWHardeningNeeded",
+    "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
+    "TDRelaunchAdvised",	 "TDRelaunchAdvisedConfigurationNeeded",
+    "OutOfDate",		 "OutOfDateConfigurationNeeded",
+    NULL,
+};
+
+int ward_manifest_tcb_status(const char *name)
+{
+	for (int i = 0; name && TCB_STATUS_NAMES[i]; i++)
+		if (strcmp(name, TCB_STATUS_NAMES[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* tcb_statuses, allow_outdated_tcb_insecure, accepted_advisories, sgx. */
+static int parse_intel_rules(struct ward_manifest_package *pkg, json_t *v, const char *path,
+			     struct ward_err *err)
+{
+	static const char *const skeys[] = {"mrsigner", "isv_prodid", "min_isv_svn", NULL};
+	char p[P_MAX], ip[P_MAX];
+	json_t *a = NULL, *sgx = NULL, *e;
+	const json_t *adv = NULL;
+	size_t i;
+	int r;
+
+	r = ward_json_get_array(v, path, "tcb_statuses", false, 8, &a, err);
+	if (r >= 0)
+		r = ward_json_get_bool(v, path, "allow_outdated_tcb_insecure", false,
+				       &pkg->allow_outdated_tcb_insecure, err);
+	if (r >= 0)
+		r = string_array(v, path, "accepted_advisories", WARD_MANIFEST_MAX_ITEMS, &adv, err);
+	if (r >= 0)
+		r = ward_json_get_object(v, path, "sgx", false, &sgx, err);
+	if (r < 0)
+		return r;
+	pkg->accepted_advisories = adv;
+	ward_json_path_key(p, sizeof(p), path, "tcb_statuses");
+	if (a && json_array_size(a) == 0)
+		return ward_err_set(err, -WARD_E_MALFORMED, "%s: lists no status", p);
+	json_array_foreach(a, i, e)
+	{
+		int k = ward_manifest_tcb_status(json_string_value(e));
+
+		if (k < 0)
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "%s: expected an Intel TCB status (UpToDate, "
+					    "SWHardeningNeeded, ConfigurationNeeded, "
+					    "ConfigurationAndSWHardeningNeeded, TDRelaunchAdvised, "
+					    "TDRelaunchAdvisedConfigurationNeeded, OutOfDate, "
+					    "OutOfDateConfigurationNeeded)",
+					    ward_json_path_index(ip, sizeof(ip), p, i));
+		if (((1u << k) & WARD_MANIFEST_TCB_OUTDATED) && !pkg->allow_outdated_tcb_insecure)
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "%s: \"%s\" needs \"allow_outdated_tcb_insecure\": "
+					    "true (the platform has known, fixed vulnerabilities)",
+					    ward_json_path_index(ip, sizeof(ip), p, i),
+					    TCB_STATUS_NAMES[k]);
+		pkg->tcb_statuses |= 1u << k;
+	}
+	if ((a || adv || pkg->allow_outdated_tcb_insecure) &&
+	    !(pkg->tee_mask & ((1u << WARD_TEE_TDX) | (1u << WARD_TEE_SGX))))
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "%s: Intel TCB rules (tcb_statuses, accepted_advisories, "
+				    "allow_outdated_tcb_insecure) need \"tdx\" or \"sgx\" in "
+				    "\"tees\"",
+				    path);
+	if (!sgx)
+		return 0;
+	ward_json_path_key(p, sizeof(p), path, "sgx");
+	if (!(pkg->tee_mask & (1u << WARD_TEE_SGX)))
+		return ward_err_set(err, -WARD_E_MALFORMED, "%s: \"sgx\" is not in \"tees\"", p);
+	r = ward_json_check_keys(sgx, p, skeys, err);
+	if (r >= 0)
+		r = ward_json_get_hex_fixed(sgx, p, "mrsigner", true, pkg->sgx_mrsigner, 32, err);
+	if (r >= 0 && json_object_get(sgx, "isv_prodid")) {
+		int64_t x = 0;
+
+		r = ward_json_get_int(sgx, p, "isv_prodid", true, 0, 65535, &x, err);
+		pkg->sgx_isv_prodid = (uint16_t)x;
+		pkg->has_sgx_isv_prodid = true;
+	}
+	if (r >= 0) {
+		int64_t x = 0;
+
+		r = ward_json_get_int(sgx, p, "min_isv_svn", false, 0, 65535, &x, err);
+		pkg->sgx_min_isv_svn = (uint16_t)x;
+	}
+	if (r < 0)
+		return r;
+	pkg->has_sgx_signer = true;
+	return 0;
+}
+
 static int parse_package(struct ward_manifest *m, const char *name, json_t *v, size_t idx,
 			 const char *path, struct ward_err *err)
 {
-	static const char *const keys[] = {"image_digests", "tees",  "measurements",
-					   "min_tcb",	    "debug", NULL};
+	static const char *const keys[] = {"image_digests",
+					   "tees",
+					   "measurements",
+					   "min_tcb",
+					   "debug",
+					   "tcb_statuses",
+					   "allow_outdated_tcb_insecure",
+					   "accepted_advisories",
+					   "sgx",
+					   NULL};
 	struct ward_manifest_package *pkg = &m->packages[idx];
 	char p[P_MAX], ip[P_MAX];
 	json_t *tees = NULL, *meas = NULL, *tcb = NULL, *e;
@@ -156,7 +259,7 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 	if (r >= 0)
 		r = ward_json_get_array(v, path, "tees", true, 8, &tees, err);
 	if (r >= 0)
-		r = ward_json_get_object(v, path, "measurements", true, &meas, err);
+		r = ward_json_get_object(v, path, "measurements", false, &meas, err);
 	if (r >= 0)
 		r = ward_json_get_object(v, path, "min_tcb", false, &tcb, err);
 	if (r >= 0)
@@ -190,6 +293,9 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 			    ward_json_path_index(ip, sizeof(ip), p, i));
 		pkg->tee_mask |= 1u << t;
 	}
+	r = parse_intel_rules(pkg, v, path, err);
+	if (r < 0)
+		return r;
 	ward_json_path_key(p, sizeof(p), path, "measurements");
 	json_object_foreach(meas, tname, e)
 	{
@@ -239,12 +345,15 @@ static int parse_package(struct ward_manifest *m, const char *name, json_t *v, s
 
 		if (!(pkg->tee_mask & (1u << t)))
 			continue;
+		/* SGX enclaves may be accepted by signer instead of MRENCLAVE. */
+		found = t == WARD_TEE_SGX && pkg->has_sgx_signer;
 		for (i = 0; i < pkg->measurement_count; i++)
 			found |= pkg->measurements[i].tee == (enum ward_tee_type)t;
 		if (!found)
 			return ward_err_set(err, -WARD_E_MALFORMED,
 					    "%s: no measurement for TEE \"%s\" (every listed TEE "
-					    "needs at least one)",
+					    "needs at least one; SGX may use \"sgx\".\"mrsigner\" "
+					    "instead)",
 					    p, ward_tee_name((enum ward_tee_type)t));
 	}
 	if (tcb) {

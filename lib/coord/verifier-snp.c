@@ -219,11 +219,66 @@ struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward_coord_verif
 	return NULL;
 }
 
+/* Intel TCB status and advisories (the attest policy's tcb_statuses,
+ * allow_outdated_tcb_insecure, accepted_advisories). */
+static int check_intel_tcb(const struct ward_manifest_package *pkg,
+			   const struct ward_coord_claims *claims, struct ward_err *err)
+{
+	unsigned accepted = pkg->tcb_statuses ? pkg->tcb_statuses : WARD_MANIFEST_TCB_DEFAULT;
+	int k;
+
+	if (!claims->has_tcb_status)
+		return ward_err_set(err, -WARD_E_POLICY, "evidence carries no Intel TCB status");
+	if (pkg->allow_outdated_tcb_insecure)
+		accepted |= WARD_MANIFEST_TCB_OUTDATED;
+	else
+		accepted &= ~WARD_MANIFEST_TCB_OUTDATED;
+	k = ward_manifest_tcb_status(claims->tcb_status);
+	if (k < 0 || !(accepted & (1u << k)))
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "TCB status %s is not accepted by package %s%s",
+				    claims->tcb_status, pkg->name,
+				    k >= 0 && (WARD_MANIFEST_TCB_OUTDATED & (1u << k))
+					? " (an out-of-date TCB needs allow_outdated_tcb_insecure)"
+					: "");
+	for (size_t i = 0; pkg->accepted_advisories && i < claims->advisory_count; i++) {
+		bool ok = false;
+		size_t j;
+		json_t *a;
+
+		json_array_foreach(pkg->accepted_advisories, j, a)
+			ok |= strcmp(json_string_value(a), claims->advisories[i]) == 0;
+		if (!ok)
+			return ward_err_set(err, -WARD_E_POLICY,
+					    "advisory %s is not accepted by package %s",
+					    claims->advisories[i], pkg->name);
+	}
+	return 0;
+}
+
+static int check_sgx_signer(const struct ward_manifest_package *pkg,
+			    const struct ward_coord_claims *claims, struct ward_err *err)
+{
+	if (!claims->has_sgx || !ward_ct_eq(claims->mrsigner, pkg->sgx_mrsigner, 32))
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "SGX MRSIGNER is not the one package %s accepts", pkg->name);
+	if (pkg->has_sgx_isv_prodid && claims->isv_prodid != pkg->sgx_isv_prodid)
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "SGX ISVPRODID %u is not %u (package %s)", claims->isv_prodid,
+				    pkg->sgx_isv_prodid, pkg->name);
+	if (claims->isv_svn < pkg->sgx_min_isv_svn)
+		return ward_err_set(err, -WARD_E_POLICY,
+				    "SGX ISVSVN %u below the minimum %u (package %s)",
+				    claims->isv_svn, pkg->sgx_min_isv_svn, pkg->name);
+	return 0;
+}
+
 int ward_coord_check_policy(const struct ward_manifest_package *pkg,
 			    const struct ward_coord_claims *claims, struct ward_err *err)
 {
 	char hex[WARD_MANIFEST_MEASUREMENT_MAX * 2 + 1];
 	static const char *const tcb_names[4] = {"bootloader", "tee", "snp", "microcode"};
+	int r;
 
 	if (!(pkg->tee_mask & (1u << claims->tee)))
 		return ward_err_set(err, -WARD_E_POLICY, "TEE \"%s\" is not accepted by package %s",
@@ -232,12 +287,23 @@ int ward_coord_check_policy(const struct ward_manifest_package *pkg,
 		return ward_err_set(err, -WARD_E_POLICY,
 				    "debug TEE refused (package %s does not allow debug)",
 				    pkg->name);
-	if (!ward_manifest_package_accepts(pkg, claims->tee, claims->measurement,
-					   claims->measurement_size)) {
+	if (claims->tee == WARD_TEE_SGX && pkg->has_sgx_signer) {
+		/* By signer: the MRENCLAVE list (if any) is an alternative. */
+		r = check_sgx_signer(pkg, claims, err);
+		if (r < 0 && !ward_manifest_package_accepts(pkg, claims->tee, claims->measurement,
+							    claims->measurement_size))
+			return r;
+	} else if (!ward_manifest_package_accepts(pkg, claims->tee, claims->measurement,
+						  claims->measurement_size)) {
 		ward_hex_encode(claims->measurement, claims->measurement_size, hex);
 		return ward_err_set(err, -WARD_E_POLICY,
 				    "measurement %.16s... is not accepted by package %s", hex,
 				    pkg->name);
+	}
+	if (claims->tee == WARD_TEE_TDX || claims->tee == WARD_TEE_SGX) {
+		r = check_intel_tcb(pkg, claims, err);
+		if (r < 0)
+			return r;
 	}
 	if (pkg->has_min_tcb) {
 		if (!claims->has_tcb)
