@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ward/agent.h"
 #include "ward/compiler.h"
@@ -47,3 +48,18 @@ WARD_PUBLIC int ward_agent_volume_open(const char *backing_dir,
 				       struct ward_agent_volreg *reg, uint32_t commit_interval_ms,
 				       struct ward_vol **ret_vol, struct ward_vol_io **ret_io,
 				       struct ward_err *err);
+
+/* Serve the volume in backing_dir at mountpoint (FUSE, allow_other) from a
+ * child process of the caller (ward-init, PID 1), with the registry reg:
+ * returns once the mount is live, or with the child's error (e.g. a
+ * refused rollback). The child commits every commit_interval_ms, on fsync
+ * and when unmounted or sent SIGTERM. *ret_pid is the server. */
+WARD_PUBLIC int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
+					const uint8_t key[WARD_VOL_KEY_SIZE],
+					struct ward_agent_volreg *reg, uint32_t commit_interval_ms,
+					pid_t *ret_pid, struct ward_err *err);
+
+/* After the app exited: unmount mountpoint (the path as the caller sees it
+ * now), ask the server to commit and exit (SIGTERM), and wait for it.
+ * Fails if the server did not exit cleanly (its last commit failed). */
+WARD_PUBLIC int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err);

@@ -5,9 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ward/agent-volume.h"
@@ -323,5 +327,133 @@ int ward_agent_volume_open(const char *backing_dir, const uint8_t key[WARD_VOL_K
 		return ward_err_prefix(err, "volume %s", backing_dir);
 	*ret_vol = vol;
 	*ret_io = WARD_TAKE_PTR(io);
+	return 0;
+}
+
+struct ready_ctx {
+	int fd;
+};
+
+static void serve_ready(void *ctx)
+{
+	struct ready_ctx *rc = ctx;
+
+	if (rc->fd >= 0) {
+		(void)!write(rc->fd, "", 1); /* one NUL byte: live */
+		close(rc->fd);
+		rc->fd = -1;
+	}
+}
+
+/* The server process: open, serve until unmounted or SIGTERM, commit. */
+static int serve_child(const char *backing_dir, const char *mountpoint,
+		       const uint8_t key[WARD_VOL_KEY_SIZE], struct ward_agent_volreg *reg,
+		       uint32_t commit_interval_ms, int fd)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct ward_vol *vol = NULL;
+	struct ward_vol_io *io = NULL;
+	struct ready_ctx rc = {fd};
+	struct ward_vol_fuse_opts fo = {
+	    .writeback_cache = true, .allow_other = true, .ready = serve_ready, .ready_ctx = &rc};
+	sigset_t all;
+	int r;
+
+	/* PID 1 blocks the stop signals; this process wants SIGTERM for
+	 * libfuse's handlers (commit and exit) */
+	sigemptyset(&all);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	(void)prctl(PR_SET_NAME, "ward-volume", 0, 0, 0);
+	r = ward_agent_volume_open(backing_dir, key, reg, commit_interval_ms, &vol, &io, &err);
+	if (r >= 0) {
+		r = ward_vol_fuse_serve(vol, mountpoint, &fo, &err);
+		if (r < 0)
+			ward_vol_free(vol);
+		else
+			r = ward_vol_close(vol, &err);
+		vol = NULL;
+		ward_vol_io_posix_free(io);
+	}
+	if (r < 0) {
+		if (rc.fd >= 0) {
+			(void)!write(rc.fd, err.msg, strlen(err.msg));
+			close(rc.fd);
+		} else {
+			ward_error("volume %s: %s", mountpoint, err.msg);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
+			    const uint8_t key[WARD_VOL_KEY_SIZE], struct ward_agent_volreg *reg,
+			    uint32_t commit_interval_ms, pid_t *ret_pid, struct ward_err *err)
+{
+	int p[2];
+	char msg[512];
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ward_err_errno(err, -errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return ward_err_errno(err, -errno, "fork the volume server");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		_exit(serve_child(backing_dir, mountpoint, key, reg, commit_interval_ms, p[1]));
+	}
+	close(p[1]);
+	while (got < (ssize_t)sizeof(msg) - 1 &&
+	       (n = read(p[0], msg + got, sizeof(msg) - 1 - (size_t)got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += n;
+		if (msg[0] == '\0')
+			break; /* live */
+	}
+	close(p[0]);
+	msg[got] = '\0';
+	if (got > 0 && msg[0] == '\0' && got == 1) {
+		*ret_pid = pid;
+		return 0;
+	}
+	(void)waitpid(pid, NULL, 0);
+	return ward_err_set(err, -WARD_E_POLICY, "%s",
+			    got > 0 ? msg : "the volume server exited before the mount was live");
+}
+
+int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err)
+{
+	int status = 0;
+
+	if (umount2(mountpoint, 0) < 0 && umount2(mountpoint, MNT_DETACH) < 0 && errno != EINVAL &&
+	    errno != ENOENT)
+		ward_warn("unmount %s: %s", mountpoint, strerror(errno));
+	(void)kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == ECHILD) /* reaped by the PID 1 loop: status unknown */
+			return ward_err_set(err, -ECHILD,
+					    "volume %s: the server was reaped early (crashed?)",
+					    mountpoint);
+		return ward_err_errno(err, -errno, "wait for the volume server");
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ward_err_set(err, -EIO,
+				    "volume %s: the server failed (status %#x): the last changes "
+				    "may not be committed",
+				    mountpoint, (unsigned)status);
 	return 0;
 }
