@@ -189,8 +189,6 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 	struct ward_tee_opts topts = {0};
 	struct ward_kbs_evidence_source ev = {0};
 	WARD_CLEANUP(ward_secret_freep) struct ward_secret *pem = NULL;
-
-	(void)topts;
 	char path[256];
 	int r;
 
