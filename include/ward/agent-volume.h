@@ -60,6 +60,7 @@ WARD_PUBLIC int ward_agent_volume_serve(const char *backing_dir, const char *mou
 					pid_t *ret_pid, struct ward_err *err);
 
 /* After the app exited: unmount mountpoint (the path as the caller sees it
- * now), ask the server to commit and exit (SIGTERM), and wait for it.
+ * now; the server then commits and exits — if the mount is busy it is
+ * detached and the server sent SIGTERM), and wait for it.
  * Fails if the server did not exit cleanly (its last commit failed). */
 WARD_PUBLIC int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err);

@@ -437,10 +437,16 @@ int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *e
 {
 	int status = 0;
 
-	if (umount2(mountpoint, 0) < 0 && umount2(mountpoint, MNT_DETACH) < 0 && errno != EINVAL &&
-	    errno != ENOENT)
-		ward_warn("unmount %s: %s", mountpoint, strerror(errno));
-	(void)kill(pid, SIGTERM);
+	/* A clean unmount ends the server's loop by itself; only when the
+	 * mount is still busy (processes the app left behind) is it detached
+	 * and the server told to stop with SIGTERM (libfuse's handler). No
+	 * SIGTERM otherwise: once the loop has ended it would kill the server
+	 * during its final commit. */
+	if (umount2(mountpoint, 0) < 0 && errno == EBUSY) {
+		if (umount2(mountpoint, MNT_DETACH) < 0)
+			ward_warn("unmount %s: %s", mountpoint, strerror(errno));
+		(void)kill(pid, SIGTERM);
+	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno == EINTR)
 			continue;
