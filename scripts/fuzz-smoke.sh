@@ -7,7 +7,13 @@ set -euo pipefail
 seconds=${1:-30}
 cd "$(dirname "$0")/.."
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz >/dev/null
+# Build output is shown only when the build fails.
+if ! cmake --build --preset fuzz >build-fuzz.log 2>&1; then
+	grep -E 'error|FAILED' build-fuzz.log | head -40
+	echo "fuzz-smoke: the fuzz build failed (full log: build-fuzz.log)" >&2
+	exit 1
+fi
+rm -f build-fuzz.log
 art=build/fuzz/artifacts
 mkdir -p "$art"
 status=0

@@ -443,8 +443,11 @@ int ward_agent_seccomp_install(struct ward_err *err)
 	/* personality: only the harmless values Docker allows */
 	static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 	for (size_t i = 0; i < sizeof(personas) / sizeof(personas[0]); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-				     SCMP_A0(SCMP_CMP_EQ, personas[i]));
+		/* Spelled out: libseccomp's SCMP_A0() leaves datum_b implicit. */
+		const struct scmp_arg_cmp cmp = {
+			.arg = 0, .op = SCMP_CMP_EQ, .datum_a = personas[i], .datum_b = 0};
+
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1, &cmp);
 		if (r < 0)
 			goto fail;
 	}

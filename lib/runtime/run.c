@@ -424,7 +424,6 @@ static int prepare(struct run *r, struct ward_err *err)
 	{
 		char *init_args[2 * 1024 + 16];
 		size_t n = 0;
-		WARD_AUTOFREE char *envbuf = NULL;
 
 		if (o->env_count > 1024 || o->args_count > 1024)
 			return ward_err_set(err, -WARD_E_TOO_BIG, "too many -e or arguments");

@@ -519,6 +519,7 @@ static void raise_readahead(const char *mountpoint)
 	}
 }
 
+WARD_PRINTF(2, 0)
 static void fuse_log_to_ward(enum fuse_log_level level, const char *fmt, va_list ap)
 {
 	char line[512];

@@ -50,7 +50,7 @@ static void mem_unlockp(pthread_mutex_t **p)
 	pthread_mutex_unlock(*p);
 }
 #define MEMLOCK(m)                                                                                 \
-	pthread_mutex_t *memlock_ __attribute__((cleanup(mem_unlockp))) =                         \
+	pthread_mutex_t *memlock_ __attribute__((cleanup(mem_unlockp), unused)) =                         \
 		(pthread_mutex_lock(&(m)->mu), &(m)->mu)
 
 static struct mname *mem_find(struct memio *m, const char *name)
