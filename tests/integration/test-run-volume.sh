@@ -92,10 +92,12 @@ check rollback-refused 125 "$WARD" run -q --network host --coordinator "$URL" --
 contains rollback-message "rollback detected"
 check audit-log 0 "$WARD" log --coordinator "$URL" --user admin --key "$T/admin.key" --json
 contains audit-refused "volume.refused"
+contains audit-refused-reason "is older than the registered version"
 contains audit-registered "volume.registered"
 # a user without update_manifest may not accept it
 check accept-unauthorised 1 "$WARD" volume accept-rollback "$T/vol" redis/data \
 	--coordinator "$URL" --user eve --key "$T/eve.key"
+contains accept-unauthorised-reason "role does not allow update_manifest"
 check accept-rollback 0 "$WARD" volume accept-rollback "$T/vol" redis/data \
 	--coordinator "$URL" --user admin --key "$T/admin.key"
 start r3
