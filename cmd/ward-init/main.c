@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ward/agent-volume.h"
 #include "ward/agent.h"
 #include "ward/cleanup.h"
 #include "ward/crypto.h"
@@ -41,6 +43,20 @@ static const char *arg_workload;
 static const char *arg_key_resource;
 static const char *arg_coordinator_cert;
 static char *arg_env[MAX_ENV];
+/* protected volumes: --volume NAME:/PATH (backing directory /.ward/vol/NAME) */
+#define MAX_VOLUMES 8
+#define VOLUME_BACKING_DIR "/.ward/vol"
+static struct {
+	const char *name, *path;
+	struct ward_agent_volreg *reg;
+	pid_t server;
+} arg_volumes[MAX_VOLUMES];
+static size_t arg_volume_count;
+/* the coordinator connection, kept for the volume servers' registries */
+static struct ward_kbs_transport g_transport;
+static struct ward_kbs_evidence_source g_evidence;
+static struct ward_tee_opts g_tee_opts;
+static char g_sim_path[64];
 static size_t arg_env_count;
 
 static void help(void)
@@ -56,6 +72,9 @@ static void help(void)
 	       "  --key-resource PATH         KBS resource holding the image's private key\n"
 	       "                              (default: default/image-key/WORKLOAD)\n"
 	       "  --env K=V                   plain environment setting for the app (repeatable)\n"
+	       "  --volume NAME:/PATH         serve the protected volume NAME (backing directory\n"
+	       "                              /.ward/vol/NAME) at PATH (repeatable; needs\n"
+	       "                              --coordinator)\n"
 	       "  --insecure-host-keys FILE   INSECURE: layer keys from a host file (no\n"
 	       "                              attestation; development only)\n"
 	       "  --sim-socket PATH           sim TEE socket (default %s)\n"
@@ -192,6 +211,12 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 	r = ward_kbs_attest(&t, &ev, kbs, err);
 	if (r < 0)
 		return r;
+	g_transport = t;
+	g_evidence = ev;
+	if (ev.ctx == &topts) {
+		g_tee_opts = topts;
+		g_evidence.ctx = &g_tee_opts;
+	}
 	fprintf(stderr, "ward-init: attested to %s (%s)\n", arg_coordinator, ward_tee_name(ev.tee));
 	snprintf(path, sizeof(path), "ward/bundle/%s", arg_workload);
 	r = ward_kbs_resource(&t, kbs, path, ret_bundle, err);
@@ -213,6 +238,91 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 	if (r < 0)
 		return r;
 	return ward_pkey_from_pem(pem->data, pem->size, ret_image_key, err);
+}
+
+/* For each --volume: fetch its key (a KBS resource released to the
+ * attested key only), and serve it from a child process at PATH inside the
+ * app's root. Runs before the app's root is entered. */
+static int volumes_start(struct ward_kbs_session *kbs, struct ward_err *err)
+{
+	/* the sim socket stays reachable for session renewal after
+	 * pivot_root through a directory descriptor */
+	if (g_evidence.collect == ward_kbs_sim_evidence) {
+		WARD_AUTOFREE char *dir = strdup(arg_sim_socket);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		int dfd;
+
+		if (slash) {
+			*slash = '\0';
+			dfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				snprintf(g_sim_path, sizeof(g_sim_path), "/proc/self/fd/%d/%s", dfd,
+					 slash + 1);
+				g_evidence.ctx = g_sim_path;
+			}
+		}
+	}
+	for (size_t i = 0; i < arg_volume_count; i++) {
+		WARD_CLEANUP(ward_secret_freep) struct ward_secret *key = NULL;
+		char rpath[256], backing[256], mnt[4096];
+		int r;
+
+		snprintf(rpath, sizeof(rpath), "ward/volume/%s.%s", arg_workload, arg_volumes[i].name);
+		r = ward_kbs_resource(&g_transport, kbs, rpath, &key, err);
+		if (r < 0)
+			return ward_err_prefix(err, "volume %s: key", arg_volumes[i].name);
+		if (key->size != WARD_VOL_KEY_SIZE)
+			return ward_err_set(err, -WARD_E_MALFORMED, "volume %s: key of %zu bytes",
+					    arg_volumes[i].name, key->size);
+		r = ward_agent_volreg_new(&g_transport, &g_evidence, kbs, arg_workload,
+					  arg_volumes[i].name, &arg_volumes[i].reg, err);
+		if (r < 0)
+			return r;
+		snprintf(backing, sizeof(backing), "%s/%s", VOLUME_BACKING_DIR, arg_volumes[i].name);
+		snprintf(mnt, sizeof(mnt), "%s%s", arg_root, arg_volumes[i].path);
+		/* the mount point: a directory of the app's root (made if absent) */
+		for (char *p = mnt + strlen(arg_root) + 1;; p++) {
+			if (*p == '/' || *p == '\0') {
+				char c = *p;
+
+				*p = '\0';
+				if (mkdir(mnt, 0755) < 0 && errno != EEXIST)
+					return ward_err_errno(err, -errno, "mkdir %s", mnt);
+				*p = c;
+				if (!c)
+					break;
+			}
+		}
+		r = ward_agent_volume_serve(backing, mnt, key->data, arg_volumes[i].reg, 1000,
+					    &arg_volumes[i].server, err);
+		if (r < 0)
+			return ward_err_prefix(err, "volume %s", arg_volumes[i].name);
+		fprintf(stderr, "ward-init: protected volume %s mounted at %s\n",
+			arg_volumes[i].name, arg_volumes[i].path);
+	}
+	return 0;
+}
+
+/* After the app exited: unmount, commit, wait for each server. */
+static int volumes_stop(void)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < arg_volume_count; i++) {
+		struct ward_err err = WARD_ERR_INIT;
+
+		if (arg_volumes[i].server <= 0)
+			continue;
+		if (ward_agent_volume_stop(arg_volumes[i].path, arg_volumes[i].server, &err) < 0) {
+			fprintf(stderr, "ward-init: volume %s: %s\n", arg_volumes[i].name, err.msg);
+			ret = -1;
+		} else {
+			fprintf(stderr, "ward-init: protected volume %s committed and unmounted\n",
+				arg_volumes[i].name);
+		}
+		arg_volumes[i].server = 0;
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -266,6 +376,18 @@ int main(int argc, char **argv)
 			return EXIT_SETUP;
 #endif
 			arg_insecure_keys = argv[++i];
+		} else if (i + 1 < argc && strcmp(a, "--volume") == 0) {
+			char *v = argv[++i], *colon = strchr(v, ':');
+
+			if (arg_volume_count == MAX_VOLUMES || !colon || colon == v ||
+			    colon[1] != '/' || strstr(colon, "/..") || strchr(v, '/') < colon) {
+				fprintf(stderr, "ward-init: --volume NAME:/PATH (at most %d)\n",
+					MAX_VOLUMES);
+				return EXIT_SETUP;
+			}
+			*colon = '\0';
+			arg_volumes[arg_volume_count].name = v;
+			arg_volumes[arg_volume_count++].path = colon + 1;
 		} else if (i + 1 < argc && strcmp(a, "--coordinator") == 0) {
 			arg_coordinator = argv[++i];
 		} else if (i + 1 < argc && strcmp(a, "--workload") == 0) {
@@ -410,6 +532,15 @@ int main(int argc, char **argv)
 	ward_agent_strv_free(bundle_env);
 	if (r < 0)
 		return fail("command", &err);
+	if (arg_volume_count > 0) {
+		if (!arg_coordinator) {
+			ward_err_set(&err, -WARD_E_USAGE, "protected volumes need --coordinator");
+			return fail("volume", &err);
+		}
+		r = volumes_start(&kbs, &err);
+		if (r < 0)
+			return fail("volume", &err);
+	}
 	r = ward_agent_enter_root(arg_root, arg_etc, cfg->working_dir, &err);
 	if (r < 0)
 		return fail("app root", &err);
@@ -417,6 +548,8 @@ int main(int argc, char **argv)
 	r = ward_agent_run_child(app_argv, app_envp, before_exec, &child, &code, &err);
 	ward_agent_strv_free(app_argv);
 	ward_agent_strv_free(app_envp);
+	if (volumes_stop() < 0 && code == 0)
+		code = EXIT_SETUP;
 	if (r < 0)
 		return fail("supervise", &err);
 	return code;

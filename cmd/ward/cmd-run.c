@@ -28,7 +28,9 @@ static void help(FILE *out)
 		"  -p, --publish [IP:]HOST:CONTAINER\n"
 		"                           publish a TCP port (IP defaults to 127.0.0.1)\n"
 		"  --network MODE           private (default), host, none or ns:/PATH\n"
-		"  -v, --volume HOST:/PATH  protected volume (issue [volume]; not in this build)\n"
+		"  -v, --volume HOSTDIR:/PATH[:NAME]  protected volume NAME of the workload\n"
+		"                           (default: PATH's last component) served at PATH;\n"
+		"                           HOSTDIR holds only ciphertext (needs --coordinator)\n"
 		"  -d, --detach             run in the background (see ward ps/logs/stop/rm)\n"
 		"  --coordinator URL        attest to this coordinator for keys and secrets\n"
 		"                           (without it and without --insecure-*: an embedded\n"
@@ -76,7 +78,9 @@ static int run(int argc, char **argv)
 	};
 	static char *env[MAX_ENV];
 	static struct ward_port ports[WARD_RUN_MAX_PORTS];
-	struct ward_run_opts o = {.network = WARD_NET_PRIVATE, .env = env, .ports = ports};
+	static struct ward_volume_mount volumes[WARD_RUN_MAX_VOLUMES];
+	struct ward_run_opts o = {
+	    .network = WARD_NET_PRIVATE, .env = env, .ports = ports, .volumes = volumes};
 	struct ward_err err = WARD_ERR_INIT;
 	int c, code = 1;
 	uint32_t t;
@@ -107,10 +111,12 @@ static int run(int argc, char **argv)
 				return cli_usage("run", "%s", err.msg);
 			break;
 		case 'v':
-			fprintf(stderr,
-				"ward run: protected volumes (-v) are not available in this "
-				"build yet (issue [volume])\n");
-			return WARD_EXIT_FAILURE;
+			if (o.volume_count == WARD_RUN_MAX_VOLUMES)
+				return cli_usage("run", "too many -v");
+			if (ward_volume_mount_parse(optarg, &volumes[o.volume_count], &err) < 0)
+				return cli_usage("run", "%s", err.msg);
+			o.volume_count++;
+			break;
 		case 'd':
 			o.detach = true;
 			break;

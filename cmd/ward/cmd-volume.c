@@ -22,6 +22,8 @@
 #include "ward/util.h"
 #include "ward/vol.h"
 
+int volume_accept_rollback(int argc, char **argv); /* cmd-volume-accept.c */
+
 static void help(FILE *out)
 {
 	fprintf(out,
@@ -29,6 +31,8 @@ static void help(FILE *out)
 		"                          [--registry FILE]\n"
 		"       ward volume check DIR --key-file FILE [--registry FILE]\n"
 		"       ward volume inspect DIR\n"
+		"       ward volume accept-rollback DIR WORKLOAD/VOLUME --coordinator URL\n"
+		"                          --user NAME --key FILE (see its --help)\n"
 		"       ward volume mount DIR MOUNTPOINT --key-file FILE [--registry FILE]\n"
 		"                          [--commit-interval MS] [--no-writeback-cache]\n"
 		"                          [--allow-other] [--accept-rollback-insecure] [--debug]\n"
@@ -385,6 +389,8 @@ static int run(int argc, char **argv)
 	if (argc < 2)
 		return cli_usage("volume", "expected create, check, inspect or mount");
 	sub = argv[1];
+	if (strcmp(sub, "accept-rollback") == 0)
+		return volume_accept_rollback(argc - 1, argv + 1);
 	r = parse("volume", argc - 1, argv + 1, &a);
 	if (r < 0)
 		return WARD_EXIT_OK; /* --help */

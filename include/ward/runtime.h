@@ -45,6 +45,20 @@ enum ward_network {
 WARD_PUBLIC int ward_network_parse(const char *s, enum ward_network *ret, const char **ret_path,
 				   struct ward_err *err);
 
+/* A protected volume (-v HOSTDIR:/PATH[:NAME]): HOSTDIR (the backing
+ * directory on untrusted storage) is bind-mounted at /.ward/vol/NAME and
+ * ward-init serves the volume NAME of the manifest's workload at PATH.
+ * NAME defaults to PATH's last component. */
+#define WARD_RUN_MAX_VOLUMES 8
+struct ward_volume_mount {
+	char host_dir[4096]; /* absolute, resolved */
+	char path[256];
+	char name[65];
+};
+/* Parse "HOSTDIR:/PATH[:NAME]" (HOSTDIR must be an existing directory). */
+WARD_PUBLIC int ward_volume_mount_parse(const char *s, struct ward_volume_mount *ret,
+					struct ward_err *err);
+
 enum ward_oci_runtime {
 	WARD_RUNTIME_RUNC,
 	WARD_RUNTIME_CRUN,
@@ -76,6 +90,8 @@ struct ward_run_opts {
 	const char *sim_state;		/* NULL: $WARD_SIM_STATE or WARD_RUN_SIM_STATE */
 	unsigned stop_timeout;		/* seconds before KILL (0: 10) */
 	bool quiet;			/* no progress lines */
+	const struct ward_volume_mount *volumes; /* protected volumes (need coordinator) */
+	size_t volume_count;
 };
 
 /* Run a confidential container. In the foreground: streams the app's

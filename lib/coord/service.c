@@ -1784,6 +1784,226 @@ static int admin_refuse(struct ward_coord *c, struct ward_http_req *req, int sta
 	return status;
 }
 
+/* ---- protected-volume freshness (docs/volumes.md) ---- */
+
+#define NS_VOLUME "volume"
+
+static int volume_load(struct ward_coord *c, const char *key, struct coord_vol_state *ret,
+		       bool *ret_found, struct ward_err *err)
+{
+	WARD_AUTOFREE uint8_t *raw = NULL;
+	size_t size;
+	int r = ward_store_get(c->store, NS_VOLUME, key, &raw, &size, err);
+
+	*ret_found = false;
+	if (r == -WARD_E_NOT_FOUND) {
+		ward_err_clear(err);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*ret_found = true;
+	return coord_vol_state_parse(raw, size, ret, err);
+}
+
+/* Store s and append one audit record, in one transaction. */
+static int volume_store(struct ward_coord *c, const char *key, const struct coord_vol_state *s,
+			const char *kind, const char *subject, json_t *detail,
+			struct ward_err *err)
+{
+	WARD_AUTOJSON json_t *j = NULL;
+	WARD_AUTOFREE char *text = NULL;
+	int r;
+
+	r = coord_vol_state_json(s, &j, err);
+	if (r >= 0)
+		r = ward_json_dump(j, &text, err);
+	if (r < 0) {
+		json_decref(detail);
+		return r;
+	}
+	r = ward_store_begin(c->store, err);
+	if (r < 0) {
+		json_decref(detail);
+		return r;
+	}
+	r = ward_store_put(c->store, NS_VOLUME, key, text, strlen(text), err);
+	if (r >= 0)
+		r = audit_new(c->store, kind, subject, detail, err);
+	else
+		json_decref(detail);
+	if (r >= 0)
+		r = ward_store_commit(c->store, err);
+	else
+		ward_store_rollback(c->store);
+	return r;
+}
+
+static int volume_refuse(struct ward_coord *c, struct ward_http_req *req, int status,
+			 const char *type, const char *vpath, const char *reason)
+{
+	struct ward_err err = WARD_ERR_INIT;
+
+	ward_logkv(WARD_LOG_WARN, "volume request refused",
+		   (const char *const[]){"volume", vpath, "reason", reason, NULL});
+	if (audit(c, "volume.refused", ward_http_req_peer(req),
+		  json_pack("{s:s, s:s}", "volume", vpath, "reason", reason), &err) < 0) {
+		reply_problem(c, req, 500, "Internal", "audit log unavailable");
+		return 500;
+	}
+	reply_problem(c, req, status, type, reason);
+	return status;
+}
+
+/* GET/PUT /ward/v1/volume/<workload>/<volume>: the attested workload reads
+ * or registers its volume's (id, version, root). */
+static int volume_api(struct ward_coord *c, struct ward_http_req *req, bool put,
+		      const char *vpath)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(principal_clear) struct principal who = {0};
+	const struct ward_manifest_workload *w;
+	struct coord_vol_state cur, next;
+	char wname[65], vname[65];
+	bool found, listed = false;
+	json_t *x;
+	size_t i;
+	int r;
+
+	r = authenticate(c, req, &who, &err);
+	if (r < 0)
+		return volume_refuse(c, req, 401,
+				     r == -WARD_E_EXPIRED ? "TokenExpired" : "UnAuthenticated",
+				     vpath, err.msg);
+	if (coord_vol_split(vpath, wname, vname, &err) < 0)
+		return volume_refuse(c, req, 404, "ResourceNotFound", vpath, err.msg);
+	if (!c->manifest || !(w = ward_manifest_workload(c->manifest, wname)))
+		return volume_refuse(c, req, 404, "ResourceNotFound", vpath, "no such workload");
+	if (strcmp(w->package->name, who.package) != 0)
+		return volume_refuse(c, req, 403, "PolicyDeny", vpath,
+				     "workload belongs to another package");
+	json_array_foreach((json_t *)w->volumes, i, x) listed |=
+	    strcmp(json_string_value(x), vname) == 0;
+	if (!listed)
+		return volume_refuse(c, req, 404, "ResourceNotFound", vpath,
+				     "the workload has no such volume");
+	r = volume_load(c, vpath, &cur, &found, &err);
+	if (r < 0) {
+		reply_problem(c, req, 500, "Internal", err.msg);
+		return 500;
+	}
+	if (!put) {
+		WARD_AUTOJSON json_t *out = NULL;
+
+		if (!found) {
+			reply_problem(c, req, 404, "ResourceNotFound", "volume never registered");
+			return 404;
+		}
+		if (coord_vol_state_json(&cur, &out, &err) < 0) {
+			reply_problem(c, req, 500, "Internal", err.msg);
+			return 500;
+		}
+		reply_json(c, req, 200, out, NULL);
+		return 200;
+	}
+	{
+		size_t size;
+		const uint8_t *body = ward_http_req_body(req, &size);
+		WARD_AUTOJSON json_t *j = NULL, *out = NULL;
+		static const char *const keys[] = {"id", "version", "root", NULL};
+		uint8_t id[16], root[32];
+		char id_hex[33], root_hex[65];
+		int64_t version = 0;
+
+		r = ward_json_parse(body, size, 4096, &j, &err);
+		if (r >= 0)
+			r = ward_json_check_keys(j, "$", keys, &err);
+		if (r >= 0)
+			r = ward_json_get_hex_fixed(j, "$", "id", true, id, 16, &err);
+		if (r >= 0)
+			r = ward_json_get_int(j, "$", "version", true, 1, INT64_MAX, &version,
+					      &err);
+		if (r >= 0)
+			r = ward_json_get_hex_fixed(j, "$", "root", true, root, 32, &err);
+		if (r < 0)
+			return volume_refuse(c, req, 400, "InvalidRequest", vpath, err.msg);
+		r = coord_vol_register(found ? &cur : NULL, id, (uint64_t)version, root, &next,
+				       &err);
+		ward_hex_encode(id, 16, id_hex);
+		ward_hex_encode(root, 32, root_hex);
+		if (r < 0) {
+			char reason[512];
+
+			snprintf(reason, sizeof(reason), "%s (offered version %" PRId64 ")",
+				 err.msg, version);
+			return volume_refuse(c, req, r == -WARD_E_POLICY ? 409 : 400,
+					     r == -WARD_E_POLICY ? "PolicyDeny" : "InvalidRequest",
+					     vpath, reason);
+		}
+		r = volume_store(c, vpath, &next, "volume.registered", ward_http_req_peer(req),
+				 json_pack("{s:s, s:s, s:I, s:s, s:b}", "volume", vpath, "id",
+					   id_hex, "version", (json_int_t)version, "root",
+					   root_hex, "after_accepted_rollback",
+					   found && cur.has_accept && !next.has_accept),
+				 &err);
+		if (r < 0) {
+			reply_problem(c, req, 500, "Internal", err.msg);
+			return 500;
+		}
+		out = json_pack("{s:I}", "version", (json_int_t)version);
+		reply_json(c, req, 200, out, NULL);
+		return 200;
+	}
+}
+
+/* Admin op volume.accept_rollback {volume: "<workload>/<volume>", version,
+ * root}: a user allowed to update the manifest accepts an older state. */
+static int volume_accept_op(struct ward_coord *c, struct ward_http_req *req, const json_t *p,
+			    const char *kid)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	const char *vpath = NULL;
+	char wname[65], vname[65], root_hex[65];
+	struct coord_vol_state cur, next;
+	uint8_t root[32];
+	int64_t version = 0;
+	bool found;
+	int r;
+
+	r = ward_json_get_string(p, "$", "volume", true, &vpath, &err);
+	if (r >= 0)
+		r = coord_vol_split(vpath, wname, vname, &err);
+	if (r >= 0)
+		r = ward_json_get_int(p, "$", "version", true, 1, INT64_MAX, &version, &err);
+	if (r >= 0)
+		r = ward_json_get_hex_fixed(p, "$", "root", true, root, 32, &err);
+	if (r < 0)
+		return admin_refuse(c, req, 400, kid, "volume.accept_rollback", err.msg);
+	r = volume_load(c, vpath, &cur, &found, &err);
+	if (r >= 0)
+		r = coord_vol_accept(found ? &cur : NULL, (uint64_t)version, root, kid, &next,
+				     &err);
+	if (r < 0)
+		return admin_refuse(c, req, status_for(r), kid, "volume.accept_rollback", err.msg);
+	ward_hex_encode(root, 32, root_hex);
+	r = volume_store(c, vpath, &next, "volume.rollback_accepted", kid,
+			 json_pack("{s:s, s:I, s:s, s:I}", "volume", vpath, "version",
+				   (json_int_t)version, "root", root_hex, "registered_version",
+				   (json_int_t)cur.version),
+			 &err);
+	if (r < 0) {
+		reply_problem(c, req, 500, "Internal", err.msg);
+		return 500;
+	}
+	{
+		WARD_AUTOJSON json_t *out = json_pack("{s:s, s:I}", "volume", vpath, "version",
+						       (json_int_t)version);
+
+		reply_json(c, req, 200, out, NULL);
+	}
+	return 200;
+}
+
 static int admin(struct ward_coord *c, struct ward_http_req *req)
 {
 	struct ward_err err = WARD_ERR_INIT;
@@ -1936,6 +2156,13 @@ static int admin(struct ward_coord *c, struct ward_http_req *req)
 		reply_json(c, req, 200, out, NULL);
 		return 200;
 	}
+	if (strcmp(op, "volume.accept_rollback") == 0) {
+		if (!ward_manifest_user_allows(c->manifest, u, WARD_ROLE_UPDATE_MANIFEST, NULL))
+			return admin_refuse(c, req, 403, kid, op,
+					    "role does not allow update_manifest (needed to "
+					    "accept a volume rollback)");
+		return volume_accept_op(c, req, p, kid);
+	}
 	return admin_refuse(c, req, 400, kid, op, "unknown op");
 }
 
@@ -2027,6 +2254,9 @@ static void handle(struct ward_http_req *req, void *ud)
 		status = admin_nonce(c, req);
 	} else if (post && strcmp(path, "/ward/v1/admin") == 0) {
 		status = admin(c, req);
+	} else if ((get || strcmp(method, "PUT") == 0) &&
+		   ward_startswith(path, "/ward/v1/volume/")) {
+		status = volume_api(c, req, !get, path + strlen("/ward/v1/volume/"));
 	} else if (get && strcmp(path, "/ward/v1/ca") == 0) {
 		ward_http_reply(req, 200, "application/x-pem-file", c->ca_bundle,
 				strlen(c->ca_bundle), NULL);

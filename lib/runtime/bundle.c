@@ -132,6 +132,12 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 		    mount_obj("/.ward/init", "bind", b->ward_init,
 			      (const char *const[]){"bind", "ro", "nosuid", "nodev", NULL}));
 
+	if (b->volume_count > 0) {
+		r = rt_bundle_add_volumes(j, b->volumes, b->volume_count, err);
+		if (r < 0)
+			return r;
+	}
+
 	ns = json_object_get(json_object_get(j, "linux"), "namespaces");
 	for (const char *const *t = (const char *const[]){"pid", "ipc", "uts", "mount", NULL}; *t;
 	     t++)

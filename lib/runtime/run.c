@@ -438,6 +438,15 @@ static int prepare(struct run *r, struct ward_err *err)
 			init_args[n++] = (char *)"--insecure-host-keys";
 			init_args[n++] = (char *)"/.ward/run/insecure-layer-keys.json";
 		}
+		static char volbufs[WARD_RUN_MAX_VOLUMES][340];
+
+		if (o->volume_count > WARD_RUN_MAX_VOLUMES)
+			return ward_err_set(err, -WARD_E_TOO_BIG, "too many -v");
+		if (o->volume_count > 0 && !o->coordinator)
+			return ward_err_set(err, -WARD_E_USAGE,
+					    "protected volumes (-v) need --coordinator: the volume "
+					    "key and its freshness come from the coordinator");
+		n += rt_volume_init_args(o->volumes, o->volume_count, init_args + n, volbufs);
 		for (size_t i = 0; i < o->env_count; i++) {
 			init_args[n++] = (char *)"--env";
 			init_args[n++] = o->env[i];
@@ -457,6 +466,8 @@ static int prepare(struct run *r, struct ward_err *err)
 		    .init_arg_count = n,
 		    .network = o->network,
 		    .netns_path = o->netns_path,
+		    .volumes = o->volumes,
+		    .volume_count = o->volume_count,
 		};
 		ret = rt_bundle_write(&b, err);
 		if (ret < 0)

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ward/error.h"
 #include "ward/runtime.h"
 
@@ -35,8 +37,16 @@ struct rt_bundle_opts {
 	size_t init_arg_count;
 	enum ward_network network;
 	const char *netns_path;
+	const struct ward_volume_mount *volumes; /* bind-mounted at /.ward/vol/NAME */
+	size_t volume_count;
 };
 int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err);
+/* volume.c: the volumes' bind mounts, /dev/fuse and its cgroup rule. */
+int rt_bundle_add_volumes(json_t *config, const struct ward_volume_mount *v, size_t count,
+			  struct ward_err *err);
+/* volume.c: ward-init's --volume arguments (2 per volume) into args. */
+size_t rt_volume_init_args(const struct ward_volume_mount *v, size_t count, char **args,
+			   char bufs[][340]);
 
 /* Userspace TCP port publishing into the container's network namespace. */
 struct rt_proxy;

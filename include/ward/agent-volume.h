@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* ward-init's protected volumes (docs/volumes.md): the freshness registry
+ * over the coordinator's volume endpoint (GET/PUT
+ * /ward/v1/volume/<workload>/<volume> under the attested KBS session),
+ * and opening a volume with it (creating it when the backing directory is
+ * empty, honouring a user-approved rollback acceptance, reporting a
+ * refused rollback to the coordinator's audit log). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ward/agent.h"
+#include "ward/compiler.h"
+#include "ward/error.h"
+#include "ward/vol.h"
+
+struct ward_agent_volreg;
+
+/* A registry for workload/volume over transport t with the attested
+ * session s (borrowed; both must outlive the registry). If ev is given, an
+ * expired session is renewed by attesting again (the volume outlives the
+ * 5-minute token). */
+WARD_PUBLIC int ward_agent_volreg_new(const struct ward_kbs_transport *t,
+				      const struct ward_kbs_evidence_source *ev,
+				      struct ward_kbs_session *s, const char *workload,
+				      const char *volume, struct ward_agent_volreg **ret,
+				      struct ward_err *err);
+WARD_PUBLIC struct ward_agent_volreg *ward_agent_volreg_free(struct ward_agent_volreg *r);
+static inline void ward_agent_volreg_freep(struct ward_agent_volreg **r)
+{
+	ward_agent_volreg_free(*r);
+}
+/* The struct ward_vol_registry view (borrowed from r). */
+WARD_PUBLIC const struct ward_vol_registry *ward_agent_volreg_registry(struct ward_agent_volreg *r);
+
+/* Open the volume in backing_dir with key and registry reg: create it
+ * (version 1, registered) if backing_dir is empty; if the on-disk state is
+ * older than the registered one, open it only when the coordinator holds a
+ * user's acceptance of exactly that (version, root hash) — the volume then
+ * continues above the registered version — else offer the old state to the
+ * coordinator (refused there and audited) and fail with -WARD_E_POLICY.
+ * *ret_io must outlive *ret_vol (free the volume first). */
+WARD_PUBLIC int ward_agent_volume_open(const char *backing_dir,
+				       const uint8_t key[WARD_VOL_KEY_SIZE],
+				       struct ward_agent_volreg *reg, uint32_t commit_interval_ms,
+				       struct ward_vol **ret_vol, struct ward_vol_io **ret_io,
+				       struct ward_err *err);
+
+/* Serve the volume in backing_dir at mountpoint (FUSE, allow_other) from a
+ * child process of the caller (ward-init, PID 1), with the registry reg:
+ * returns once the mount is live, or with the child's error (e.g. a
+ * refused rollback). The child commits every commit_interval_ms, on fsync
+ * and when unmounted or sent SIGTERM. *ret_pid is the server. */
+WARD_PUBLIC int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
+					const uint8_t key[WARD_VOL_KEY_SIZE],
+					struct ward_agent_volreg *reg, uint32_t commit_interval_ms,
+					pid_t *ret_pid, struct ward_err *err);
+
+/* After the app exited: unmount mountpoint (the path as the caller sees it
+ * now; the server then commits and exits — if the mount is busy it is
+ * detached and the server sent SIGTERM), and wait for it.
+ * Fails if the server did not exit cleanly (its last commit failed). */
+WARD_PUBLIC int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err);
