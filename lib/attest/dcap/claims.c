@@ -106,25 +106,18 @@ static int sgx_claims(json_t *o, const struct ward_dcap_sgx_report *e)
 	return r;
 }
 
-int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dcap_pck_info *pck,
-			   const struct ward_dcap_tcb_info *ti,
-			   const struct ward_dcap_qe_identity *qi, const struct ward_dcap_eval *e,
-			   time_t collateral_expires, json_t **ret, struct ward_err *err)
+int ward_dcap_quote_claims(const struct ward_dcap_quote *q, json_t **ret, struct ward_err *err)
 {
 	WARD_CLEANUP(json_decrefp) json_t *c = json_object();
-	json_t *m = json_object(), *tcb = json_object(), *coll = json_object();
+	json_t *m = json_object();
 	bool tdx = q->tee_type == WARD_DCAP_TEE_TDX;
 	int r = 0;
 
-	if (!c || !m || !tcb || !coll) {
+	if (!c || !m) {
 		json_decref(m);
-		json_decref(tcb);
-		json_decref(coll);
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	}
 	r |= json_object_set_new(c, "measurements", m);
-	r |= json_object_set_new(c, "tcb", tcb);
-	r |= json_object_set_new(c, "collateral", coll);
 	r |= set_str(c, "tee", tdx ? "tdx" : "sgx");
 	r |= set_int(c, "quote_version", q->version);
 	r |= json_object_set_new(c, "debug", json_boolean(ward_dcap_quote_is_debug(q)));
@@ -133,6 +126,32 @@ int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dc
 	/* The fields every Ward verifier's claims share (policy checks use them):
 	 * the launch measurement is MRTD for a TD and MRENCLAVE for an enclave. */
 	r |= set_hex(c, "measurement", tdx ? q->td.mrtd : q->enclave.mrenclave, tdx ? 48 : 32);
+	r |= json_object_set_new(c, "verified", json_false());
+	if (r != 0)
+		return ward_err_set(err, -ENOMEM, "out of memory building claims");
+	*ret = WARD_TAKE_PTR(c);
+	return 0;
+}
+
+int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dcap_pck_info *pck,
+			   const struct ward_dcap_tcb_info *ti,
+			   const struct ward_dcap_qe_identity *qi, const struct ward_dcap_eval *e,
+			   time_t collateral_expires, json_t **ret, struct ward_err *err)
+{
+	WARD_CLEANUP(json_decrefp) json_t *c = NULL;
+	json_t *tcb = json_object(), *coll = json_object();
+	bool tdx = q->tee_type == WARD_DCAP_TEE_TDX;
+	int r;
+
+	/* The quote's own fields, then what verification established. */
+	r = ward_dcap_quote_claims(q, &c, err);
+	if (r < 0 || !tcb || !coll) {
+		json_decref(tcb);
+		json_decref(coll);
+		return r < 0 ? r : ward_err_set(err, -ENOMEM, "out of memory");
+	}
+	r = json_object_set_new(c, "tcb", tcb);
+	r |= json_object_set_new(c, "collateral", coll);
 	r |= json_object_set_new(c, "verified", json_true());
 	r |= json_object_set_new(c, "insecure", json_false());
 	r |= json_object_set_new(c, "warnings", json_array());
@@ -167,27 +186,3 @@ int ward_dcap_claims_build(const struct ward_dcap_quote *q, const struct ward_dc
 	return 0;
 }
 
-int ward_dcap_quote_claims(const struct ward_dcap_quote *q, json_t **ret, struct ward_err *err)
-{
-	WARD_CLEANUP(json_decrefp) json_t *c = json_object();
-	json_t *m = json_object();
-	bool tdx = q->tee_type == WARD_DCAP_TEE_TDX;
-	int r = 0;
-
-	if (!c || !m) {
-		json_decref(m);
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	}
-	r |= json_object_set_new(c, "measurements", m);
-	r |= set_str(c, "tee", tdx ? "tdx" : "sgx");
-	r |= set_int(c, "quote_version", q->version);
-	r |= json_object_set_new(c, "debug", json_boolean(ward_dcap_quote_is_debug(q)));
-	r |= set_hex(c, "report_data", tdx ? q->td.report_data : q->enclave.report_data, 64);
-	r |= tdx ? td_claims(m, &q->td) : sgx_claims(m, &q->enclave);
-	r |= set_hex(c, "measurement", tdx ? q->td.mrtd : q->enclave.mrenclave, tdx ? 48 : 32);
-	r |= json_object_set_new(c, "verified", json_false());
-	if (r != 0)
-		return ward_err_set(err, -ENOMEM, "out of memory building claims");
-	*ret = WARD_TAKE_PTR(c);
-	return 0;
-}
