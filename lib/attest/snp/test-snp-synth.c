@@ -9,7 +9,7 @@
 #include "ward/attest.h"
 #include "ward/cleanup.h"
 #include "ward/cursor.h"
-#include "../dcap/dcap-internal.h" /* DER reader, to take names out of certificates */
+#include "../der.h" /* to take names out of certificates */
 
 #define OID_BL "1.3.6.1.4.1.3704.1.3.1"
 #define OID_TEE "1.3.6.1.4.1.3704.1.3.2"

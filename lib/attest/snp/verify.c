@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../dcap/dcap-internal.h" /* the DER reader of lib/attest */
+#include "../der.h"
 #include "snp-internal.h"
 #include "ward/cleanup.h"
 #include "ward/encoding.h"

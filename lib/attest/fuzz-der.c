@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dcap-internal.h"
+#include "dcap/dcap-internal.h" /* the DER reader and the PCK extension parser */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

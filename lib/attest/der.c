@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dcap-internal.h"
+#include "der.h"
 
 int ward_der_next(struct ward_cur *c, uint8_t *ret_tag, struct ward_cur *ret_content)
 {
