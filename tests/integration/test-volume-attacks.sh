@@ -48,7 +48,11 @@ expect_detected() {
 fresh() { rm -rf "$T/work"; cp -a "$GOOD" "$T/work"; }
 
 fresh
-printf '\xff' | dd of="$T/work/$SMALL" bs=1 seek=5000 conv=notrunc status=none
+# Invert the byte (writing a constant would leave it unchanged 1 time in 256).
+B=$(od -An -tu1 -j5000 -N1 "$T/work/$SMALL" | tr -d ' ')
+printf "\\$(printf '%03o' $((B ^ 0xff)))" |
+	dd of="$T/work/$SMALL" bs=1 seek=5000 conv=notrunc status=none
+cmp -s "$T/work/$SMALL" "$GOOD/$SMALL" && fail "the byte flip changed nothing"
 expect_detected "flip a byte" small
 
 fresh
