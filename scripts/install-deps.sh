@@ -10,6 +10,7 @@ PKGS=(
 	# libraries
 	libssl-dev libjansson-dev libsqlite3-dev libarchive-dev libfuse3-dev
 	libseccomp-dev libevent-dev zlib1g-dev libzstd-dev libdeflate-dev
+	nettle-dev libgmp-dev
 	# runtime tools used by tests and benchmarks
 	openssl runc crun skopeo umoci jq hyperfine gocryptfs fuse3
 	debootstrap busybox-static redis-tools curl wrk sqlite3 iproute2
