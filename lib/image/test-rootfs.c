@@ -419,6 +419,16 @@ WARD_TEST(convert_rootfs_volume)
 		CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
 		CHECK(access(path, F_OK) < 0);
 	}
+	{
+		/* nothing to decrypt back into layers */
+		struct ward_image_decrypt_opts d = {.input = out, .keys_file = keys};
+
+		snprintf(path, sizeof(path), "%s/dec", dir);
+		d.output = path;
+		CHECK_ERR(ward_image_decrypt(&d, &err), -WARD_E_UNSUPPORTED);
+		CHECK_MSG(&err, "--rootfs volume");
+		CHECK(access(path, F_OK) < 0);
+	}
 	root = json_string_value(json_object_get(json_object_get(ref, "rootfs"), "root"));
 	CHECK(root && strlen(root) == 71);
 	CHECK_OK(ward_file_read(keys, 1 << 20, &kraw, &ksize, &err), &err);
