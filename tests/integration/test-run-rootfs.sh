@@ -8,7 +8,8 @@
 # on the prepared image: a changed byte in one data file makes that read
 # fail (EIO) while the rest still reads; another state of the same volume
 # (root hash mismatch) and tampered metadata make ward-init refuse to start
-# (125). The INSECURE --insecure-keys path (convert --export-keys) runs too.
+# (125). The embedded coordinator (WARD_ROOTFS=volume) and the INSECURE
+# --insecure-keys path (convert --export-keys) run too.
 source "$(dirname "$0")/test-run-lib.sh" "$1" "$2"
 "$WARD" coordinator --help 2>&1 | grep -qi 'not available in this build' &&
 	skip "this build has no coordinator"
@@ -97,6 +98,20 @@ check redis-set 0 redis-cli -p "$RP" set k from-volume-root
 check redis-get 0 redis-cli -p "$RP" get k
 contains redis-get from-volume-root
 check redis-stop 0 "$WARD" stop red
+
+# the embedded coordinator (INSECURE sim mode) converts with WARD_ROOTFS=volume
+check embedded-python 0 env WARD_ROOTFS=volume "$WARD" run -q "$IMAGES/debian/oci:python" -- \
+	python3 -c 'import os; print("emb", len(os.environ["WARD_DEMO_SECRET"]))'
+contains embedded-python "^emb 20"
+contains embedded-python-volume "root volume sha256:"
+EP=$(free_port)
+WARD_ROOTFS=volume "$WARD" run -q -p "$EP:6379" "$IMAGES/debian/oci:redis" >"$T/emb.log" 2>&1 &
+EPID=$!
+check embedded-redis-ping 0 wait_for 150 sh -c "redis-cli -p $EP ping | grep -q PONG"
+kill -TERM $EPID; wait $EPID
+grep -q 'root volume sha256:' "$T/emb.log" || { echo "FAIL embedded-redis: not a volume root"; cat "$T/emb.log"; fail=1; }
+check embedded-bad-layout 1 env WARD_ROOTFS=squashfs "$WARD" run -q "$IMAGES/debian/oci:python" -- true
+contains embedded-bad-layout "layers or volume"
 
 # ---- the host attacks the prepared image (the cache holds ciphertext only)
 PREP=$(prepared "$T/python")
