@@ -330,7 +330,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 			   (archive_entry_mtime_is_set(e) ? archive_entry_mtime_nsec(e) : 0);
 	struct ward_vol_stat st, old;
 	uint64_t dir;
-	bool exists;
+	bool exists, whiteout;
 	int r;
 
 	r = member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", path,
@@ -355,12 +355,18 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 		return r < 0 ? vol_errno(err, r, "set attributes of", "/") : 0;
 	}
 	name = split(path, parent_path, sizeof(parent_path));
-	r = resolve_dir(a, parent_path, true, &dir);
+	/* whiteouts apply to what the lower layers left and create nothing,
+	 * not even a missing parent */
+	whiteout = strncmp(name, ".wh.", 4) == 0;
+	r = resolve_dir(a, parent_path, !whiteout, &dir);
+	if (whiteout && (r == -ENOENT || r == -ENOTDIR)) {
+		a->stats->whiteouts++;
+		return 0;
+	}
 	if (r < 0)
 		return vol_errno(err, r, "parent directory of", path);
 
-	/* whiteouts: remove from what the lower layers left */
-	if (strncmp(name, ".wh.", 4) == 0) {
+	if (whiteout) {
 		a->stats->whiteouts++;
 		if (strcmp(name, ".wh..wh..opq") == 0) {
 			struct names n = {0};

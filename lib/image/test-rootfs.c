@@ -240,11 +240,12 @@ WARD_TEST(layers_applied_with_oci_semantics)
 	tar_add(&l1, "bin/added", '0', 0755, 0, "added", 2002); /* through the symlink */
 	tar_add(&l1, "etc/a", '0', 0600, 7, "A2", 2003);
 	tar_add(&l1, "./dotted", '0', 0644, 0, "d", 2004);
+	tar_add(&l1, "nodir/.wh.x", '0', 0644, 0, "", 2005); /* creates nothing */
 	tar_end(&l1);
 
 	CHECK_OK(build(&f, layers, 2, false, &err), &err);
 	CHECK_INT(f.rf.stats.skipped, ==, 2);
-	CHECK_INT(f.rf.stats.whiteouts, ==, 3);
+	CHECK_INT(f.rf.stats.whiteouts, ==, 4);
 	CHECK_INT(vopen(&f, &io, &vol), ==, 0);
 	if (!vol)
 		goto out;
@@ -279,6 +280,7 @@ WARD_TEST(layers_applied_with_oci_semantics)
 	CHECK_ERR(stat_path(vol, "fifo", &st), -ENOENT);
 	CHECK_ERR(stat_path(vol, ".wh.gone", &st), -ENOENT);
 	CHECK_STR(read_path(vol, "dotted"), "d");
+	CHECK_ERR(stat_path(vol, "nodir", &st), -ENOENT);
 	/* the committed root hash is the one reported */
 	{
 		uint8_t id[16], root[32];
