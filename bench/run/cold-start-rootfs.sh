@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# bench/run: cold start to the first redis PONG for the two wrapped-image
+# bench/run: cold start to the first redis PONG (and python3 start to exit)
+# for the two wrapped-image
 # layouts of `ward convert`, against plain runc on the same image, runs
 # interleaved so all three see the same machine load:
 #   plain   runc run of the image's layer unpacked ahead of time
@@ -87,4 +88,38 @@ vm=$(printf '%s\n' "${volume[@]}" | median)
 echo "plain runc:             ${plain[*]} ms -> median $pm ms"
 echo "ward --rootfs layers:   ${layers[*]} ms -> median $lm ms (overhead $((${lm%.*} - ${pm%.*})) ms)"
 echo "ward --rootfs volume:   ${volume[*]} ms -> median $vm ms (overhead $((${vm%.*} - ${pm%.*})) ms, goal <= 150 ms)"
+echo "load average: $(cat /proc/loadavg)"
+
+# python3 reads ~100 files at start: run to exit (import json, print)
+echo "== python3 -c 'import json' start to exit ($RUNS runs each, interleaved, medians)"
+man=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="python") | .digest' "$DEB/index.json")
+layer=$(jq -r '.layers[0].digest' "$DEB/blobs/sha256/${man#sha256:}")
+mkdir -p "$T/plainpy/rootfs"
+tar -xzf "$DEB/blobs/sha256/${layer#sha256:}" -C "$T/plainpy/rootfs"
+(cd "$T/plainpy" && runc spec)
+jq '.process.terminal=false | .process.args=["python3","-c","import json; print(1)"]
+	| .root.readonly=false | .linux.namespaces |= map(select(.type != "network"))' \
+	"$T/plainpy/config.json" >"$T/plainpy/c" && mv "$T/plainpy/c" "$T/plainpy/config.json"
+for layout in layers volume; do
+	"$WARD" convert -q --rootfs $layout --tag python --export-keys "$T/py$layout.keys" "$DEB" -o "$T/py$layout"
+	"$WARD" run -q --insecure-keys "$T/py$layout.keys" --network host "$T/py$layout" -- true >/dev/null 2>&1
+done
+plain=(); layers=(); volume=()
+for i in $(seq "$RUNS"); do
+	t0=$(now_ms); runc --root "$T/runc" run -b "$T/plainpy" "py-$i" >/dev/null 2>&1; t1=$(now_ms)
+	plain+=($((t1 - t0)))
+	for layout in layers volume; do
+		t0=$(now_ms)
+		"$WARD" run -q --insecure-keys "$T/py$layout.keys" --network host "$T/py$layout" -- \
+			python3 -c 'import json; print(1)' >/dev/null 2>&1
+		t1=$(now_ms)
+		eval "$layout+=($((t1 - t0)))"
+	done
+done
+pm=$(printf '%s\n' "${plain[@]}" | median)
+lm=$(printf '%s\n' "${layers[@]}" | median)
+vm=$(printf '%s\n' "${volume[@]}" | median)
+echo "plain runc:             ${plain[*]} ms -> median $pm ms"
+echo "ward --rootfs layers:   ${layers[*]} ms -> median $lm ms (overhead $((${lm%.*} - ${pm%.*})) ms)"
+echo "ward --rootfs volume:   ${volume[*]} ms -> median $vm ms (overhead $((${vm%.*} - ${pm%.*})) ms)"
 echo "load average: $(cat /proc/loadavg)"
