@@ -270,9 +270,11 @@ struct img_rootfs {
 
 /* Apply the layers of im in order into a new volume in the empty
  * directory backing_dir under a fresh random key (ret->key) and commit it.
- * Every layer blob is checked against its digest. */
+ * Every layer blob is checked against its digest. progress (may be NULL)
+ * is called as each layer blob is read. */
 int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
-		     struct img_rootfs *ret, struct ward_err *err);
+		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+		     struct ward_err *err);
 /* Append IMG_ROOTFS_DIR/ and every backing file (sorted, 0444) to the tar
  * being written into w. */
 int img_rootfs_put(struct img_out_blob *w, const char *backing_dir, int64_t mtime,

@@ -505,6 +505,10 @@ struct blob_reader {
 	uint8_t *buf;
 	struct ward_err *err;
 	int failed;
+	uint64_t done, total; /* progress */
+	size_t layer, count;
+	ward_image_progress_fn progress;
+	void *progress_ctx;
 };
 
 static la_ssize_t blob_read_cb(struct archive *ar, void *ctx, const void **ret)
@@ -521,11 +525,15 @@ static la_ssize_t blob_read_cb(struct archive *ar, void *ctx, const void **ret)
 		br->failed = r;
 		return -1;
 	}
+	br->done += got;
+	if (br->progress && got)
+		br->progress(br->progress_ctx, br->layer, br->count, br->done, br->total, false);
 	*ret = br->buf;
 	return (la_ssize_t)got;
 }
 
-static int apply_layer(struct apply *a, struct img_image *im, size_t i, struct ward_err *err)
+static int apply_layer(struct apply *a, struct img_image *im, size_t i,
+		       ward_image_progress_fn progress, void *progress_ctx, struct ward_err *err)
 {
 	struct img_layer *l = &im->layers[i];
 	WARD_CLEANUP(img_blob_freep) struct img_blob *b = NULL;
@@ -556,7 +564,15 @@ static int apply_layer(struct apply *a, struct img_image *im, size_t i, struct w
 	r = ward_hash_new(WARD_HASH_SHA256, &h, err);
 	if (r < 0)
 		return r;
-	br = (struct blob_reader){b, h, rbuf, err, 0};
+	br = (struct blob_reader){.blob = b,
+				  .hash = h,
+				  .buf = rbuf,
+				  .err = err,
+				  .total = size,
+				  .layer = i,
+				  .count = im->layer_count,
+				  .progress = progress,
+				  .progress_ctx = progress_ctx};
 	ar = archive_read_new();
 	if (!ar)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -598,7 +614,10 @@ static int apply_layer(struct apply *a, struct img_image *im, size_t i, struct w
 		r = ward_hash_update(h, rbuf, got, err);
 		if (r < 0)
 			return r;
+		br.done += got;
 	}
+	if (progress)
+		progress(progress_ctx, i, im->layer_count, br.done, size, true);
 	r = ward_hash_final(h, d, err);
 	if (r < 0)
 		return r;
@@ -632,7 +651,8 @@ static int no_sync_dir(void *ctx)
 }
 
 int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
-		     struct img_rootfs *ret, struct ward_err *err)
+		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+		     struct ward_err *err)
 {
 	WARD_CLEANUP(ward_vol_io_posix_freep) struct ward_vol_io *io = NULL;
 	WARD_CLEANUP(ward_vol_freep) struct ward_vol *vol = NULL;
@@ -668,7 +688,7 @@ int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t blo
 	if (!a.buf)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < im->layer_count && r >= 0; i++)
-		r = apply_layer(&a, im, i, err);
+		r = apply_layer(&a, im, i, progress, progress_ctx, err);
 	ino_set_clear(&a.layer);
 	free(a.dirs);
 	free(a.buf);
@@ -841,7 +861,8 @@ int img_rootfs_write(const struct ward_image_convert_opts *opts, struct img_imag
 	r = ward_mkdtemp(tmp, err);
 	if (r < 0)
 		return ward_err_prefix(err, "root volume");
-	r = img_rootfs_build(im, tmp, WARD_VOL_BLOCK_DEFAULT, ret, err);
+	r = img_rootfs_build(im, tmp, WARD_VOL_BLOCK_DEFAULT, opts->progress, opts->progress_ctx,
+			     ret, err);
 	if (r >= 0)
 		r = img_rootfs_put(w, tmp, mtime, err);
 	if (r >= 0 && opts->recipient_count)

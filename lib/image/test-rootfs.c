@@ -140,7 +140,19 @@ static char *tmpdir(void)
 	return t;
 }
 
+static void progress_cb(void *ctx, size_t layer, size_t count, uint64_t done, uint64_t total,
+			bool finished)
+{
+	int *calls = ctx;
+
+	if (layer < count && done <= total && (!finished || done == total))
+		(*calls)++;
+	else
+		*calls = -1000000; /* inconsistent: make the check fail */
+}
+
 struct fixture {
+	int progress_calls;
 	char *dir;
 	char layout[300], backing[300];
 	struct img_rootfs rf;
@@ -162,7 +174,7 @@ static int build(struct fixture *f, struct tarbuf *const *layers, size_t n, bool
 	r = img_image_load(f->layout, NULL, NULL, &im, err);
 	if (r < 0)
 		return r;
-	return img_rootfs_build(im, f->backing, 4096, &f->rf, err);
+	return img_rootfs_build(im, f->backing, 4096, progress_cb, &f->progress_calls, &f->rf, err);
 }
 
 static void fixture_done(struct fixture *f)
@@ -246,6 +258,7 @@ WARD_TEST(layers_applied_with_oci_semantics)
 	CHECK_OK(build(&f, layers, 2, false, &err), &err);
 	CHECK_INT(f.rf.stats.skipped, ==, 2);
 	CHECK_INT(f.rf.stats.whiteouts, ==, 4);
+	CHECK_INT(f.progress_calls, >=, 4); /* both layers, read and finished */
 	CHECK_INT(vopen(&f, &io, &vol), ==, 0);
 	if (!vol)
 		goto out;
