@@ -36,10 +36,23 @@ struct ready_ctx {
 	int fd;
 };
 
+/* The mount is live: serving needs no privilege (the FUSE device and the
+ * backing directory are open; its files are readable by root without
+ * capabilities), so before the first request the server takes the app's
+ * seccomp filter (while it still holds CAP_SYS_ADMIN, which lets it install
+ * one without no_new_privs) and drops every capability. A bug reachable
+ * through FUSE requests then gains the app nothing it did not have. */
 static void serve_ready(void *ctx)
 {
 	struct ready_ctx *rc = ctx;
+	struct ward_agent_ids root = {0};
+	struct ward_err err = WARD_ERR_INIT;
 
+	if (ward_agent_seccomp_install(&err) < 0 || ward_agent_drop_privileges(&root, 0, &err) < 0) {
+		if (rc->fd >= 0)
+			(void)!write(rc->fd, err.msg, strlen(err.msg));
+		_exit(1);
+	}
 	if (rc->fd >= 0) {
 		(void)!write(rc->fd, "", 1); /* one NUL byte: live */
 		close(rc->fd);
