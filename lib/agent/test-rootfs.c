@@ -261,4 +261,51 @@ WARD_TEST(rootfs_substituted_volume_refused)
 	vol_done(&other);
 }
 
+/* The backing directory of an image is on the container's read-only
+ * root: a read_only volume must open every file read-only. The wrapper
+ * refuses anything else with EROFS, as that file system would. */
+static const struct ward_vol_io *g_inner;
+
+static int ro_open(void *ctx, const char *name, int flags)
+{
+	(void)ctx;
+	if (!(flags & WARD_VOL_IO_RDONLY))
+		return -EROFS;
+	return g_inner->open(g_inner->ctx, name, flags);
+}
+
+WARD_TEST(rootfs_volume_reads_from_read_only_backing)
+{
+	struct vol_fixture v = {0};
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(ward_vol_io_posix_freep) struct ward_vol_io *io = NULL;
+	struct ward_vol_io ro;
+	struct ward_vol_opts o = {0};
+	struct ward_vol *vol = NULL;
+	struct ward_vol_stat st;
+	char buf[8] = {0};
+
+	make_volume(&v);
+	CHECK_OK(ward_vol_io_posix(v.backing, &io, &err), &err);
+	if (!io)
+		goto out;
+	g_inner = io;
+	ro = *io;
+	ro.open = ro_open;
+	o.io = &ro;
+	o.crypto = ward_vol_crypto_default();
+	o.read_only = true;
+	CHECK_OK(ward_vol_open(&o, v.key, &vol, &err), &err);
+	if (!vol)
+		goto out;
+	CHECK_INT(ward_vol_lookup(vol, WARD_VOL_ROOT_INO, "f", &st), ==, 0);
+	CHECK_INT(ward_vol_read(vol, st.ino, buf, sizeof(buf), 0), ==, 4);
+	CHECK_STR(buf, "data");
+	/* and nothing can be written */
+	CHECK_INT(ward_vol_write(vol, st.ino, "x", 1, 0), ==, -EROFS);
+	vol = ward_vol_free(vol);
+out:
+	vol_done(&v);
+}
+
 WARD_TEST_MAIN()
