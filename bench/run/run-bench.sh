@@ -123,3 +123,8 @@ wait_ping $P; rx=$(bench_redis $P)
 kill -TERM "$w"; wait "$w" || true
 echo "redis ward -p: $(echo $rx)"
 ratio "$rp" "$rx"
+
+# (c) [rootfs]: cold start by wrapped-image layout, plain runc vs ward
+# convert --rootfs layers vs --rootfs volume, interleaved in one loop.
+echo "== (c) cold start by image layout"
+"$(dirname "$0")/cold-start-rootfs.sh" "$WARD" "$RUNS"

@@ -477,6 +477,21 @@ int main(int argc, char **argv)
 	r = ward_agent_mount_root(arg_root, &err);
 	if (r < 0)
 		return fail("app root", &err);
+	if (cfg->rootfs.volume) {
+		/* the root is a read-only protected volume: served, not unpacked;
+		 * arg_root (the private tmpfs) holds the server's mount point, the
+		 * writable upper layer and the app's root */
+		static char volume_root[WARD_PATH_MAX];
+		pid_t server;
+
+		r = ward_agent_rootfs_volume_mount(arg_ward_dir, &cfg->rootfs, &keys, arg_root,
+						   volume_root, sizeof(volume_root), &server, &err);
+		if (r < 0)
+			return fail("root volume", &err);
+		arg_root = volume_root;
+		fprintf(stderr, "ward-init: root volume %.19s... verified and mounted (%.0f ms)\n",
+			cfg->rootfs.root, now_ms() - t0);
+	}
 	rootfd = open(arg_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		ward_err_errno(&err, -errno, "open %s", arg_root);
@@ -488,11 +503,12 @@ int main(int argc, char **argv)
 		if (r < 0)
 			return fail("layer", &err);
 	}
-	fprintf(stderr,
-		"ward-init: %zu layer(s) verified and unpacked in memory: %llu entries, %llu MB "
-		"(%.0f ms)\n",
-		cfg->layer_count, (unsigned long long)stats.entries,
-		(unsigned long long)(stats.bytes >> 20), now_ms() - t0);
+	if (!cfg->rootfs.volume)
+		fprintf(stderr,
+			"ward-init: %zu layer(s) verified and unpacked in memory: %llu entries, "
+			"%llu MB (%.0f ms)\n",
+			cfg->layer_count, (unsigned long long)stats.entries,
+			(unsigned long long)(stats.bytes >> 20), now_ms() - t0);
 	/* keys are no longer needed */
 	json_decref(WARD_TAKE_PTR(keyfile));
 	image_key = ward_pkey_free(image_key);

@@ -45,6 +45,9 @@ static void help(FILE *out)
 		"  -o, --output PATH          output image (must not exist)\n"
 		"  --format FMT               oci (layout dir, default), oci-archive, docker-archive\n"
 		"  --mode MODE                wrapped (default) or ocicrypt\n"
+		"  --rootfs LAYOUT            wrapped mode: layers (default: the encrypted layers,\n"
+		"                             unpacked at every start) or volume (one read-only\n"
+		"                             protected volume, mounted at start; docs/images.md)\n"
 		"  --tag TAG                  select TAG in the input (default: the only image)\n"
 		"  --platform OS/ARCH[/VAR]   select from an index (default linux/amd64)\n"
 		"  --output-tag TAG           tag of the output (default: the input tag)\n"
@@ -228,6 +231,13 @@ static void print_summary(const json_t *ref)
 		       json_string_value(json_object_get(ref, "ward_init_digest")));
 	printf("sim measurement: %s\n",
 	       json_string_value(json_object_get(json_object_get(ref, "measurements"), "sim")));
+	if (json_is_object(json_object_get(ref, "rootfs"))) {
+		printf("root volume:   %s (volume %s)\n",
+		       json_string_value(json_object_get(json_object_get(ref, "rootfs"), "root")),
+		       json_string_value(
+			   json_object_get(json_object_get(ref, "rootfs"), "volume_id")));
+		return;
+	}
 	json_array_foreach(layers, i, l)
 		printf("layer %zu: %s -> %s\n", i,
 		       json_string_value(json_object_get(l, "plain_digest")),
@@ -253,6 +263,7 @@ enum {
 	OPT_DECRYPT,
 	OPT_KEY,
 	OPT_KEYS,
+	OPT_ROOTFS,
 };
 
 static int run(int argc, char **argv)
@@ -277,6 +288,7 @@ static int run(int argc, char **argv)
 		{"decrypt", no_argument, NULL, OPT_DECRYPT},
 		{"key", required_argument, NULL, OPT_KEY},
 		{"keys", required_argument, NULL, OPT_KEYS},
+		{"rootfs", required_argument, NULL, OPT_ROOTFS},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -327,6 +339,15 @@ static int run(int argc, char **argv)
 				co.mode = WARD_IMAGE_MODE_OCICRYPT;
 			else
 				return cli_usage("convert", "unknown mode '%s'", optarg);
+			break;
+		case OPT_ROOTFS:
+			if (!strcmp(optarg, "layers"))
+				co.rootfs = WARD_IMAGE_ROOTFS_LAYERS;
+			else if (!strcmp(optarg, "volume"))
+				co.rootfs = WARD_IMAGE_ROOTFS_VOLUME;
+			else
+				return cli_usage("convert", "unknown --rootfs '%s' (layers or volume)",
+						 optarg);
 			break;
 		case OPT_TAG:
 			co.tag = optarg;

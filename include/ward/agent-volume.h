@@ -64,3 +64,24 @@ WARD_PUBLIC int ward_agent_volume_serve(const char *backing_dir, const char *mou
  * detached and the server sent SIGTERM), and wait for it.
  * Fails if the server did not exit cleanly (its last commit failed). */
 WARD_PUBLIC int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err);
+
+/* ---- the app's root as a read-only protected volume -------------------
+ * (ward convert --rootfs volume; docs/images.md). */
+
+/* Mount the image's root volume for the app: get the volume key from keys
+ * (the volume as a pseudo-layer whose encrypted and plaintext digests are
+ * rf->root; the key's bound digest must equal rf->root), then in scratch
+ * (an empty private tmpfs the caller mounted) serve the volume in
+ * ward_dir/rf->dir read-only over FUSE at scratch/lower from a child
+ * process — which opens it only if its volume id and root hash (SHA-256
+ * of the metadata file as read, before it is decrypted) equal rf's — and
+ * make scratch/root an overlay of it with a writable tmpfs upper layer
+ * (scratch/upper), the app's root. *ret_root (size bytes) receives the
+ * path of that root, *ret_pid the server. Returns 0 once the mount is
+ * live, or the server's error (e.g. -WARD_E_VERIFY for a substituted
+ * volume). */
+WARD_PUBLIC int ward_agent_rootfs_volume_mount(const char *ward_dir,
+					       const struct ward_agent_rootfs *rf,
+					       const struct ward_agent_keysource *keys,
+					       const char *scratch, char *ret_root, size_t size,
+					       pid_t *ret_pid, struct ward_err *err);

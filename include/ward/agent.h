@@ -81,6 +81,16 @@ struct ward_agent_layer {
 	uint64_t size;	      /* plaintext blob size (0 unknown) */
 };
 
+/* --rootfs volume images: the root filesystem is a read-only protected
+ * volume (lib/vol) whose backing files are in the ward layer. */
+struct ward_agent_rootfs {
+	bool volume;			 /* false: the root is built from the layers */
+	char dir[128];			 /* backing directory, relative to / (".ward/rootfs") */
+	char root[WARD_DIGEST_STR_SIZE]; /* "sha256:<hex>": the expected volume root hash */
+	uint8_t volume_id[16];		 /* the expected volume id */
+	const char *keys_jwe;		 /* borrowed, may be NULL: the volume key as layer JWEs */
+};
+
 struct ward_agent_config {
 	json_t *json;		  /* owned: the whole document */
 	const json_t *entrypoint; /* borrowed arrays of strings, or NULL */
@@ -92,6 +102,7 @@ struct ward_agent_config {
 	const char *config_digest;	 /* original image config digest, may be NULL */
 	struct ward_agent_layer *layers; /* owned */
 	size_t layer_count;
+	struct ward_agent_rootfs rootfs; /* rootfs.volume: no layers, a volume */
 };
 
 /* Parse /.ward/config.json (the format written by `ward convert` in

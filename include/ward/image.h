@@ -145,6 +145,12 @@ enum ward_image_mode {
 	WARD_IMAGE_MODE_OCICRYPT, /* standard ocicrypt encrypted layers */
 };
 
+/* How wrapped mode carries the root filesystem (docs/images.md). */
+enum ward_image_rootfs {
+	WARD_IMAGE_ROOTFS_LAYERS, /* the original layers, each encrypted (default) */
+	WARD_IMAGE_ROOTFS_VOLUME, /* one read-only protected volume (lib/vol) */
+};
+
 enum ward_image_format {
 	WARD_IMAGE_FORMAT_OCI_DIR,
 	WARD_IMAGE_FORMAT_OCI_ARCHIVE,
@@ -180,6 +186,7 @@ struct ward_image_convert_opts {
 	unsigned threads; /* compression threads: 1 or 2; 0: default 2 */
 	ward_image_progress_fn progress;
 	void *progress_ctx;
+	enum ward_image_rootfs rootfs; /* wrapped mode: layers (default) or volume */
 };
 
 /* Convert an image. On success the output exists (renamed into place) and

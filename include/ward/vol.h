@@ -364,6 +364,7 @@ struct ward_vol_fuse_opts {
 	/* Called once the mount is live (e.g. to print "ready"). */
 	void (*ready)(void *ctx);
 	void *ready_ctx;
+	bool read_only; /* mount read-only ("ro"; for a volume opened read_only) */
 };
 
 /* Serve vol at mountpoint with libfuse3 until unmounted (fusermount3 -u)

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "ward/agent.h"
 #include "ward/json.h"
 
@@ -24,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ward_agent_config_parse(data + 1, size - 1, &c, &err) == 0) {
 			for (size_t i = 0; i < c->layer_count; i++)
 				(void)c->layers[i].blob[0];
+			if (c->rootfs.volume)
+				(void)strlen(c->rootfs.dir);
 			ward_agent_config_free(c);
 		}
 		break;

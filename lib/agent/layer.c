@@ -96,6 +96,40 @@ struct ward_agent_config *ward_agent_config_free(struct ward_agent_config *c)
 	return NULL;
 }
 
+/* Optional "rootfs": {"type": "volume", "dir", "root", "volume_id",
+ * "block_size", "keys_jwe"?} (ward convert --rootfs volume). */
+static int parse_rootfs(struct ward_agent_config *c, struct ward_err *err)
+{
+	struct ward_agent_rootfs *rf = &c->rootfs;
+	json_t *o = NULL;
+	const char *type, *dir;
+	int64_t bs;
+	int r;
+
+	r = ward_json_get_object(c->json, "$", "rootfs", false, &o, err);
+	if (r < 0 || !o)
+		return r;
+	if ((r = ward_json_get_string(o, "$.rootfs", "type", true, &type, err)) < 0 ||
+	    (r = ward_json_get_string(o, "$.rootfs", "dir", true, &dir, err)) < 0 ||
+	    (r = get_digest(o, "$.rootfs", "root", rf->root, err)) < 0 ||
+	    (r = ward_json_get_hex_fixed(o, "$.rootfs", "volume_id", true, rf->volume_id,
+					 sizeof(rf->volume_id), err)) < 0 ||
+	    (r = ward_json_get_int(o, "$.rootfs", "block_size", false, 0, INT32_MAX, &bs, err)) < 0 ||
+	    (r = ward_json_get_string(o, "$.rootfs", "keys_jwe", false, &rf->keys_jwe, err)) < 0)
+		return r;
+	if (strcmp(type, "volume") != 0)
+		return ward_err_set(err, -WARD_E_UNSUPPORTED, "$.rootfs.type: '%.40s' unknown", type);
+	if (strlen(dir) >= sizeof(rf->dir) || !ward_path_is_safe_relative(dir) ||
+	    strncmp(dir, ".ward/", 6) != 0)
+		return ward_err_set(err, -WARD_E_MALFORMED, "$.rootfs.dir: bad path");
+	if (c->layer_count)
+		return ward_err_set(err, -WARD_E_MALFORMED,
+				    "both layers and a root volume: which one is the root?");
+	strcpy(rf->dir, dir);
+	rf->volume = true;
+	return 0;
+}
+
 int ward_agent_config_parse(const void *buf, size_t size, struct ward_agent_config **ret,
 			    struct ward_err *err)
 {
@@ -163,6 +197,9 @@ int ward_agent_config_parse(const void *buf, size_t size, struct ward_agent_conf
 			return ward_err_prefix(err, "ward config");
 		L->size = (uint64_t)lsize;
 	}
+	r = parse_rootfs(c, err);
+	if (r < 0)
+		return ward_err_prefix(err, "ward config");
 	*ret = WARD_TAKE_PTR(c);
 	return 0;
 }

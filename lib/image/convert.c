@@ -311,7 +311,7 @@ fail:
 }
 
 static int write_export_keys(const char *path, const struct conv_layer *cl, size_t n,
-			     struct ward_err *err)
+			     const struct img_rootfs *rootfs, struct ward_err *err)
 {
 	WARD_AUTOJSON_IMG json_t *j = json_object(), *layers = json_object();
 	char *txt;
@@ -330,6 +330,8 @@ static int write_export_keys(const char *path, const struct conv_layer *cl, size
 						  "digest", cl[i].res.plain_digest)) < 0)
 			return ward_err_set(err, -ENOMEM, "out of memory");
 	}
+	if (rootfs && (r = img_rootfs_export_key(layers, rootfs, err)) < 0)
+		return r;
 	if (json_object_set_new(j, "version", json_integer(1)) < 0 ||
 	    json_object_set(j, "layers", layers) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -381,8 +383,8 @@ static int sign_digest(const struct ward_pkey *key, const char *digest, char **r
 }
 
 /* Build the wrapped-mode ward config (/.ward/config.json). */
-static int wrapped_config_json(struct img_image *im, struct conv_layer *cl, char **ret,
-			       struct ward_err *err)
+static int wrapped_config_json(struct img_image *im, struct conv_layer *cl, const json_t *rootfs,
+			       char **ret, struct ward_err *err)
 {
 	WARD_AUTOJSON_IMG json_t *j = json_object();
 	const json_t *cfg = json_object_get(im->config, "config");
@@ -430,7 +432,10 @@ static int wrapped_config_json(struct img_image *im, struct conv_layer *cl, char
 	r = json_set(j, "layers", layers, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < im->layer_count; i++) {
+	/* --rootfs volume: no layers to apply, the volume instead */
+	if (rootfs && (r = json_set(j, "rootfs", json_incref((json_t *)rootfs), err)) < 0)
+		return r;
+	for (size_t i = 0; !rootfs && i < im->layer_count; i++) {
 		char blob[96];
 		json_t *o;
 
@@ -576,6 +581,9 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 	WARD_AUTOJSON_IMG json_t *manifest = NULL, *layers = NULL, *desc = NULL, *ref = NULL;
 	WARD_AUTOFREE char *man_s = NULL, *cfg_s = NULL, *sig_b64 = NULL;
 	struct conv_layer *cl = NULL;
+	struct img_rootfs rootfs = {0};
+	WARD_AUTOFREE char *rootfs_jwe = NULL;
+	WARD_AUTOJSON_IMG json_t *rootfs_json = NULL;
 	const char *sig_alg = NULL;
 	char cfg_digest[72], man_digest[72], ward_layer_digest[72] = "", init_digest[72] = "";
 	bool init_static = false;
@@ -592,6 +600,9 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 				    "lost");
 	if (opts->mode == WARD_IMAGE_MODE_WRAPPED && !opts->ward_init)
 		return ward_err_set(err, -WARD_E_USAGE, "wrapped mode needs the ward-init binary");
+	if (opts->rootfs == WARD_IMAGE_ROOTFS_VOLUME && opts->mode != WARD_IMAGE_MODE_WRAPPED)
+		return ward_err_set(err, -WARD_E_USAGE,
+				    "--rootfs volume needs wrapped mode (ward-init mounts it)");
 	if (opts->coordinator_pin && opts->mode != WARD_IMAGE_MODE_WRAPPED)
 		return ward_err_set(err, -WARD_E_USAGE,
 				    "the coordinator pin goes into the ward layer: wrapped mode only");
@@ -687,7 +698,27 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 			r = tar_put(w, ".ward/layers/", '5', WARD_DIR_MODE, NULL, 0, mtime, err);
 		if (r < 0)
 			goto out;
-		for (size_t i = 0; i < im->layer_count; i++) {
+		if (opts->rootfs == WARD_IMAGE_ROOTFS_VOLUME) {
+			r = img_rootfs_write(opts, im, w, mtime, &rootfs, &rootfs_jwe, err);
+			if (r < 0)
+				goto out;
+			rootfs_json = img_rootfs_config(&rootfs, rootfs_jwe);
+			if (!rootfs_json) {
+				r = ward_err_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0; i < im->layer_count; i++) {
+				/* reference values: the source layers, nothing encrypted */
+				struct img_layer *l = &im->layers[i];
+
+				snprintf(cl[i].res.plain_digest, sizeof(cl[i].res.plain_digest), "%s",
+					 l->digest[0] ? l->digest : l->diff_id);
+				cl[i].out_media_type = l->media_type[0] ? l->media_type
+									: comp_media_type(l->comp);
+			}
+		}
+		for (size_t i = 0; opts->rootfs != WARD_IMAGE_ROOTFS_VOLUME && i < im->layer_count;
+		     i++) {
 			uint64_t off = img_out_blob_size(w);
 			uint8_t hdr[512];
 			char name[100];
@@ -709,7 +740,7 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 			if (r < 0)
 				goto out;
 		}
-		r = wrapped_config_json(im, cl, &wcfg, err);
+		r = wrapped_config_json(im, cl, rootfs_json, &wcfg, err);
 		if (r >= 0)
 			r = tar_put(w, ".ward/config.json", '0', 0644, wcfg, strlen(wcfg), mtime, err);
 		if (r >= 0)
@@ -777,8 +808,11 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 			    err);
 	if (r < 0)
 		goto out;
+	if (rootfs_json && (r = json_set(ref, "rootfs", json_incref(rootfs_json), err)) < 0)
+		goto out;
 	if (opts->export_keys) {
-		r = write_export_keys(opts->export_keys, cl, im->layer_count, err);
+		r = write_export_keys(opts->export_keys, cl, rootfs_json ? 0 : im->layer_count,
+				      rootfs_json ? &rootfs : NULL, err);
 		if (r < 0)
 			goto out;
 	}
@@ -794,6 +828,7 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 		*ret_reference = WARD_TAKE_PTR(ref);
 	r = 0;
 out:
+	ward_wipe(rootfs.key, sizeof(rootfs.key));
 	conv_layers_free(cl, im->layer_count);
 	if (r < 0)
 		ward_err_prefix(err, "convert '%.200s'", opts->input);

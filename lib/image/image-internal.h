@@ -245,3 +245,54 @@ int img_jwe_wrap(struct ward_pkey *const *recipients, size_t count, const void *
 /* Try each private key on each JWE of the annotation; returns the privopts. */
 int img_jwe_unwrap(struct ward_pkey *const *keys, size_t key_count, const char *annotation,
 		   struct ward_secret **ret, struct ward_err *err);
+
+/* ---- --rootfs volume: the root filesystem as a protected volume -------- */
+
+#define IMG_ROOTFS_DIR ".ward/rootfs" /* the volume's backing files in the ward layer */
+
+struct img_rootfs_stats {
+	uint64_t members;        /* tar members read, all layers */
+	uint64_t entries;        /* files, directories, links created */
+	uint64_t files, bytes;   /* regular files and their bytes */
+	uint64_t whiteouts;      /* whiteouts and opaque markers applied */
+	uint64_t skipped;        /* device nodes, FIFOs, sockets (not storable) */
+	uint64_t xattrs_dropped; /* entries whose extended attributes were dropped */
+};
+
+struct img_rootfs {
+	uint8_t key[32]; /* SECRET: the volume key; wipe after use */
+	uint8_t id[16];
+	uint8_t root[32];       /* SHA-256 of the committed metadata file */
+	char root_digest[72];   /* "sha256:<hex of root>" */
+	uint32_t block_size;
+	struct img_rootfs_stats stats;
+};
+
+/* Apply the layers of im in order into a new volume in the empty
+ * directory backing_dir under a fresh random key (ret->key) and commit it.
+ * Every layer blob is checked against its digest. progress (may be NULL)
+ * is called as each layer blob is read. */
+int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
+		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+		     struct ward_err *err);
+/* Append IMG_ROOTFS_DIR/ and every backing file (sorted, 0444) to the tar
+ * being written into w. */
+int img_rootfs_put(struct img_out_blob *w, const char *backing_dir, int64_t mtime,
+		   struct ward_err *err);
+/* The volume key as ocicrypt private options {"symkey": key, "digest":
+ * root_digest, "cipheroptions": {"nonce": zeros}} wrapped for each
+ * recipient (same format as a layer's keys_jwe). *ret_jwe malloc'ed. */
+int img_rootfs_wrap_key(const struct img_rootfs *rf, struct ward_pkey *const *recipients,
+			size_t count, char **ret_jwe, struct ward_err *err);
+/* The "rootfs" object of /.ward/config.json (new reference, or NULL). */
+json_t *img_rootfs_config(const struct img_rootfs *rf, const char *jwe);
+/* Add the volume key to an --export-keys "layers" object under the name
+ * root_digest. */
+int img_rootfs_export_key(json_t *layers, const struct img_rootfs *rf, struct ward_err *err);
+/* All of --rootfs volume for ward_image_convert: build the volume in a
+ * temporary directory next to opts->output, append it to w, wrap its key
+ * for opts->recipients (*ret_jwe, NULL without recipients), remove the
+ * temporary directory. */
+int img_rootfs_write(const struct ward_image_convert_opts *opts, struct img_image *im,
+		     struct img_out_blob *w, int64_t mtime, struct img_rootfs *ret,
+		     char **ret_jwe, struct ward_err *err);

@@ -132,7 +132,10 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 		    mount_obj("/.ward/init", "bind", b->ward_init,
 			      (const char *const[]){"bind", "ro", "nosuid", "nodev", NULL}));
 
-	if (b->volume_count > 0) {
+	/* an image whose root is a protected volume (ward convert --rootfs
+	 * volume) needs /dev/fuse too: ward-init serves its root with FUSE */
+	snprintf(path, sizeof(path), "%s/.ward/rootfs", b->rootfs);
+	if (b->volume_count > 0 || access(path, F_OK) == 0) {
 		r = rt_bundle_add_volumes(j, b->volumes, b->volume_count, err);
 		if (r < 0)
 			return r;

@@ -542,8 +542,8 @@ int ward_vol_fuse_serve(struct ward_vol *vol, const char *mountpoint,
 	int r;
 
 	fuse_set_log_func(fuse_log_to_ward);
-	snprintf(optstr, sizeof(optstr), "default_permissions,fsname=ward-volume,subtype=ward,max_read=%u%s",
-		 MAX_IO, opts->allow_other ? ",allow_other" : "");
+	snprintf(optstr, sizeof(optstr), "default_permissions,fsname=ward-volume,subtype=ward,max_read=%u%s%s",
+		 MAX_IO, opts->allow_other ? ",allow_other" : "", opts->read_only ? ",ro" : "");
 	argv[argc++] = (char *)"ward-volume";
 	argv[argc++] = (char *)"-o";
 	argv[argc++] = optstr;

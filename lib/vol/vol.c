@@ -266,7 +266,9 @@ static int blob_handle(struct ward_vol *vol, struct vol_inode *in, int slot, boo
 	if (in->h[slot] >= 0)
 		return in->h[slot];
 	blob_name(in->file_id, slot, name);
-	h = vol->io->open(vol->io->ctx, name, create ? WARD_VOL_IO_CREATE : 0);
+	/* a read-only volume may sit on a read-only file system (an image) */
+	h = vol->io->open(vol->io->ctx, name,
+			  create ? WARD_VOL_IO_CREATE : vol->opts.read_only ? WARD_VOL_IO_RDONLY : 0);
 	if (h < 0)
 		return h;
 	if (create)
