@@ -450,30 +450,62 @@ WARD_TEST(coordinator_pin)
 #define BIG_FILES 5
 #define BIG_FILE_SIZE (2u << 20) /* the tar spans several 4 MiB zstd chunks */
 
-/* Write an OCI layout at dir whose one layer is an uncompressed tar of
- * BIG_FILES compressible files; *ret_tar/ret_tar_size get the tar and
- * ret_diff_id its digest. */
-static int make_plain_layout(const char *dir, uint8_t **ret_tar, size_t *ret_tar_size,
-			     char ret_diff_id[72], struct ward_err *err)
+/* gzip-compress (one member, zlib) into a new buffer. */
+static int gzip_buf(const uint8_t *in, size_t size, uint8_t **ret, size_t *ret_size)
 {
-	size_t size = 512 + BIG_FILES * (512 + BIG_FILE_SIZE) + 1024;
-	WARD_AUTOFREE uint8_t *tar = calloc(1, size);
+	z_stream z = {0};
+	uint8_t *out;
+	size_t cap;
+
+	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&z, (uLong)size);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)size;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return -EIO;
+	}
+	*ret_size = cap - z.avail_out;
+	*ret = out;
+	deflateEnd(&z);
+	return 0;
+}
+
+/* Write an OCI layout at dir whose one layer is a tar of BIG_FILES
+ * compressible files under top (a directory name ending in '/'),
+ * uncompressed or gzip-compressed; *ret_tar/ret_tar_size get the tar and
+ * ret_diff_id its digest. */
+static int make_layout(const char *dir, const char *top, bool gz, uint8_t **ret_tar,
+		       size_t *ret_tar_size, char ret_diff_id[72], struct ward_err *err)
+{
+	size_t size = 512 + BIG_FILES * (512 + BIG_FILE_SIZE) + 1024, blob_size;
+	WARD_AUTOFREE uint8_t *tar = calloc(1, size), *gzb = NULL;
 	WARD_AUTOFREE char *cfg = NULL, *man = NULL, *idx = NULL;
-	char path[512], cfg_digest[72], man_digest[72];
+	char path[512], cfg_digest[72], man_digest[72], blob_digest[72];
+	const uint8_t *blob;
 	uint8_t *p;
 	int r;
 
 	if (!tar)
 		return -ENOMEM;
 	p = tar;
-	r = img_tar_header(p, "data/", '5', 0755, 0, 1700000000, err);
+	r = img_tar_header(p, top, '5', 0755, 0, 1700000000, err);
 	if (r < 0)
 		return r;
 	p += 512;
 	for (unsigned i = 0; i < BIG_FILES; i++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "data/f%u", i);
+		snprintf(name, sizeof(name), "%sf%u", top, i);
 		r = img_tar_header(p, name, '0', 0644, BIG_FILE_SIZE, 1700000000, err);
 		if (r < 0)
 			return r;
@@ -486,6 +518,17 @@ static int make_plain_layout(const char *dir, uint8_t **ret_tar, size_t *ret_tar
 	r = img_sha256_str(tar, size, ret_diff_id, err);
 	if (r < 0)
 		return r;
+	blob = tar;
+	blob_size = size;
+	if (gz) {
+		r = gzip_buf(tar, size, &gzb, &blob_size);
+		if (r < 0)
+			return r;
+		blob = gzb;
+	}
+	r = img_sha256_str(blob, blob_size, blob_digest, err);
+	if (r < 0)
+		return r;
 	if (mkdir(dir, 0755) < 0)
 		return ward_err_set(err, -errno, "mkdir");
 	snprintf(path, sizeof(path), "%s/blobs", dir);
@@ -494,8 +537,8 @@ static int make_plain_layout(const char *dir, uint8_t **ret_tar, size_t *ret_tar
 	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
 	if (mkdir(path, 0755) < 0)
 		return ward_err_set(err, -errno, "mkdir");
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, ret_diff_id + 7);
-	r = ward_file_write_atomic(path, tar, size, 0644, err);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, blob_digest + 7);
+	r = ward_file_write_atomic(path, blob, blob_size, 0644, err);
 	if (r < 0)
 		return r;
 	if (asprintf(&cfg,
@@ -515,7 +558,8 @@ static int make_plain_layout(const char *dir, uint8_t **ret_tar, size_t *ret_tar
 		     "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
 		     "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\","
 		     "\"digest\":\"%s\",\"size\":%zu}]}",
-		     cfg_digest, strlen(cfg), WARD_MT_OCI_LAYER_TAR, ret_diff_id, size) < 0)
+		     cfg_digest, strlen(cfg), gz ? WARD_MT_OCI_LAYER_GZIP : WARD_MT_OCI_LAYER_TAR,
+		     blob_digest, blob_size) < 0)
 		return -ENOMEM;
 	r = img_sha256_str(man, strlen(man), man_digest, err);
 	if (r < 0)
@@ -632,7 +676,7 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 	snprintf(kb, sizeof(kb), "%s/kb", t);
 	snprintf(dec, sizeof(dec), "%s/dec", t);
 	o.input = in;
-	CHECK_OK(make_plain_layout(in, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(in, "data/", false, &tar, &tar_size, diff_id, &err), &err);
 	CHECK_OK(ward_image_convert(&o, NULL, &err), &err);
 	o.output = b;
 	o.export_keys = kb;
@@ -687,6 +731,48 @@ WARD_TEST(gzip_output_ocicrypt)
 {
 	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
 			      WARD_IMAGE_MODE_OCICRYPT);
+}
+
+/* A gzip layer is decompressed on one thread and checked on another: a
+ * hostile first entry stops the decompressor while it waits for room, a
+ * clean layer of several MiB passes (threads 1 and 2 agree). */
+WARD_TEST(threaded_check_of_gzip_layer)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_AUTOFREE uint8_t *tar = NULL, *tar2 = NULL;
+	char *t = tmpdir(), good[256], bad[256], out[256], kf[256], diff_id[72], bad_diff_id[72];
+	size_t tar_size;
+	json_t *ref = NULL;
+	struct ward_image_convert_opts o = {.source_date_epoch = 1700000000,
+					    .mode = WARD_IMAGE_MODE_OCICRYPT,
+					    .insecure_seed = (const uint8_t *)seed,
+					    .insecure_seed_size = sizeof(seed) - 1};
+
+	snprintf(good, sizeof(good), "%s/good", t);
+	snprintf(bad, sizeof(bad), "%s/bad", t);
+	snprintf(out, sizeof(out), "%s/out", t);
+	snprintf(kf, sizeof(kf), "%s/keys", t);
+	CHECK_OK(make_layout(good, "data/", true, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(bad, "../escape/", true, &tar2, &tar_size, bad_diff_id, &err), &err);
+	o.output = out;
+	o.export_keys = kf;
+	for (unsigned th = 1; th <= 2; th++) {
+		o.threads = th;
+		o.input = bad;
+		CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_MALFORMED);
+		CHECK_MSG(&err, "escapes the root");
+		CHECK(access(out, F_OK) != 0);
+		o.input = good;
+		CHECK_OK(ward_image_convert(&o, &ref, &err), &err);
+		CHECK_STR(json_string_value(json_object_get(
+				  json_array_get(json_object_get(ref, "layers"), 0), "diff_id")),
+			  diff_id);
+		json_decref(ref);
+		ref = NULL;
+		CHECK_OK(ward_rm_rf(out, &err), &err);
+		(void)unlink(kf);
+	}
+	rmtree(t);
 }
 
 WARD_TEST(bad_compression_options)
