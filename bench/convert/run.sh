@@ -4,12 +4,20 @@
 # `skopeo copy --encryption-key jwe:` on the same inputs in the same run.
 #
 #   inputs: the Debian nginx docker-archive (~190 MB, uncompressed layer) from
-#           shared/images/make-test-images.sh, and a >= 500 MB docker-archive
+#           shared/images/make-test-images.sh, a >= 500 MB docker-archive
 #           built here from the Debian image plus layers of files installed
-#           from Debian packages on this machine (/usr/lib, /usr/share, ...)
-#   prints: medians of RUNS (default 3) wall times, the ratio skopeo/ward,
-#           ward's throughput in MB/s next to this machine's single-core
-#           AES-256-CTR + HMAC-SHA256 limit (openssl speed), and peak RSS.
+#           from Debian packages on this machine (/usr/lib, /usr/share, ...),
+#           and the Debian image as an oci-archive with gzip layers (built
+#           here with skopeo; both tools pass compressed layers through)
+#   compares, output format against the same output format:
+#           ward (gzip, default)            vs skopeo (gzip, default)
+#           ward --compression zstd         vs skopeo --dest-compress-format zstd
+#           (each at its default level; output sizes are printed)
+#   prints: medians of RUNS (default 3) wall and CPU (user + system) times,
+#           the ratios skopeo/ward, ward's throughput in MB/s next to this
+#           machine's single-core AES-256-CTR + HMAC-SHA256 limit (openssl
+#           speed), peak RSS and output sizes. The goal is about wall time;
+#           the CPU ratio says how much of it survives a busy machine.
 # Goal: ward >= 3x skopeo's throughput, peak RSS <= 64 MB.
 # Environment: WARD (default build/release/cmd/ward/ward), RUNS, WARD_TEST_IMAGES,
 #              BENCH_DIR (default /var/tmp/ward-bench-convert).
@@ -84,12 +92,13 @@ PY
 fi
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-# time_run LABEL CMD...: wall seconds and peak RSS (KB) of one run
+# time_run LABEL CMD...: wall seconds, peak RSS (KB) and CPU seconds
+# (user + system) of one run
 time_run() {
 	local label=$1; shift
-	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null 2>"$T/err" ||
+	/usr/bin/time -f "%e %M %U %S" -o "$T/time" "$@" >/dev/null 2>"$T/err" ||
 		{ echo "$label failed: $(cat "$T/err")" >&2; return 1; }
-	cat "$T/time"
+	awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$T/time"
 }
 
 # the machine's AES-256-CTR + HMAC-SHA256 limit on one core (1 MiB blocks)
@@ -101,29 +110,63 @@ limit=$(awk -v a="$ctr_k" -v b="$hmac_k" 'BEGIN {a*=1000; b*=1000; printf "%.0f"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); AES-256-CTR $(awk -v a="$ctr_k" 'BEGIN{printf "%.0f", a/1000}') MB/s, HMAC-SHA256 $(awk -v a="$hmac_k" 'BEGIN{printf "%.0f", a/1000}') MB/s, CTR+HMAC limit ${limit} MB/s (one core)"
 echo
 
-for in in "$IMAGES/debian/nginx-docker-archive.tar" "$BIG"; do
-	size=$(stat -c %s "$in")
-	: >"$T/ward.t"; : >"$T/skopeo.t"; : >"$T/ward.rss"; : >"$T/skopeo.rss"
-	for i in $(seq "$RUNS"); do
-		rm -rf "$T/w" "$T/s"
-		sync
-		read -r t m < <(time_run ward "$WARD" convert -q --mode ocicrypt --recipient "jwe:$T/k.pub" "$in" -o "$T/w")
-		[ -n "${t:-}" ] || exit 1
-		echo "$t" >>"$T/ward.t"; echo "$m" >>"$T/ward.rss"
-		rm -rf "$T/w"
-		sync
-		read -r t m < <(time_run skopeo skopeo copy -q --encryption-key "jwe:$T/k.pub" "docker-archive:$in" "oci:$T/s:latest")
-		[ -n "${t:-}" ] || exit 1
-		echo "$t" >>"$T/skopeo.t"; echo "$m" >>"$T/skopeo.rss"
-		rm -rf "$T/s"
-	done
-	wt=$(median <"$T/ward.t"); st=$(median <"$T/skopeo.t")
-	wr=$(sort -n "$T/ward.rss" | tail -1); sr=$(sort -n "$T/skopeo.rss" | tail -1)
-	printf '%s (%.0f MB docker-archive), median of %d:\n' "$(basename "$in")" "$(echo "$size / 1000000" | bc -l)" "$RUNS"
-	awk -v w="$wt" -v s="$st" -v b="$size" -v l="$limit" -v wr="$wr" -v sr="$sr" 'BEGIN {
-		printf "  ward convert --mode ocicrypt   %6.2f s  %7.1f MB/s  (%.0f%% of the CTR+HMAC limit)  peak RSS %5.1f MB %s\n", w, b/w/1e6, 100*b/w/1e6/l, wr/1024, (wr/1024 <= 64 ? "(<= 64 MB: ok)" : "(> 64 MB: MISSED)")
-		printf "  skopeo copy --encryption-key  %6.2f s  %7.1f MB/s  peak RSS %5.1f MB\n", s, b/s/1e6, sr/1024
-		printf "  ratio skopeo/ward: %.2fx %s\n", s/w, (s/w >= 3 ? "(goal >= 3x: met)" : "(goal >= 3x: NOT met)")
+# the Debian image as an oci-archive with gzip layers (compressed input)
+OCIAR=$BENCH/debian-oci-archive.tar
+if [ ! -e "$OCIAR" ]; then
+	echo "building $OCIAR (once) ..."
+	rm -f "$OCIAR.tmp"
+	skopeo copy -q "docker-archive:$IMAGES/debian/nginx-docker-archive.tar" "oci-archive:$OCIAR.tmp:latest"
+	mv "$OCIAR.tmp" "$OCIAR"
+fi
+
+# run_one KEY OUT CMD...: one timed run; appends wall time, peak RSS, CPU
+# time and output size (bytes under OUT) to $T/KEY.{t,rss,cpu,size}
+run_one() {
+	local key=$1 out=$2 t m c
+	shift 2
+	rm -rf "$out"
+	sync
+	read -r t m c < <(time_run "$key" "$@")
+	[ -n "${t:-}" ] || exit 1
+	echo "$t" >>"$T/$key.t"
+	echo "$m" >>"$T/$key.rss"
+	echo "$c" >>"$T/$key.cpu"
+	du -sb "$out" | cut -f1 >"$T/$key.size"
+	rm -rf "$out"
+}
+
+# report SIZE WARD-KEY WARD-LABEL SKOPEO-KEY SKOPEO-LABEL
+report() {
+	local size=$1 wk=$2 wl=$3 sk=$4 sl=$5
+	awk -v w="$(median <"$T/$wk.t")" -v s="$(median <"$T/$sk.t")" -v b="$size" -v l="$limit" \
+		-v wr="$(sort -n "$T/$wk.rss" | tail -1)" -v sr="$(sort -n "$T/$sk.rss" | tail -1)" \
+		-v wc="$(median <"$T/$wk.cpu")" -v sc="$(median <"$T/$sk.cpu")" \
+		-v wo="$(cat "$T/$wk.size")" -v so="$(cat "$T/$sk.size")" -v wl="$wl" -v sl="$sl" 'BEGIN {
+		printf "  %-44s %6.2f s  %7.1f MB/s  (%.0f%% of the CTR+HMAC limit)  CPU %5.2f s  peak RSS %5.1f MB %s  output %.1f MB\n", wl, w, b/w/1e6, 100*b/w/1e6/l, wc, wr/1024, (wr/1024 <= 64 ? "(<= 64 MB: ok)" : "(> 64 MB: MISSED)"), wo/1e6
+		printf "  %-44s %6.2f s  %7.1f MB/s  CPU %5.2f s  peak RSS %5.1f MB  output %.1f MB\n", sl, s, b/s/1e6, sc, sr/1024, so/1e6
+		printf "  ratio skopeo/ward: %.2fx wall, %.2fx CPU %s\n", s/w, sc/wc, (s/w >= 3 ? "(goal >= 3x: met)" : "(goal >= 3x: NOT met)")
 	}'
+}
+
+K="jwe:$T/k.pub"
+for in in "$IMAGES/debian/nginx-docker-archive.tar" "$BIG" "$OCIAR"; do
+	size=$(stat -c %s "$in")
+	kind=docker-archive
+	case $in in *oci-archive.tar) kind=oci-archive ;; esac
+	rm -f "$T"/*.t "$T"/*.rss "$T"/*.cpu "$T"/*.size
+	for i in $(seq "$RUNS"); do
+		run_one wg "$T/w" "$WARD" convert -q --mode ocicrypt --recipient "$K" "$in" -o "$T/w"
+		run_one sg "$T/s" skopeo copy -q --encryption-key "$K" "$kind:$in" "oci:$T/s:latest"
+		[ $kind = docker-archive ] || continue
+		run_one wz "$T/w" "$WARD" convert -q --mode ocicrypt --compression zstd --recipient "$K" "$in" -o "$T/w"
+		run_one sz "$T/s" skopeo copy -q --dest-compress-format zstd --encryption-key "$K" "$kind:$in" "oci:$T/s:latest"
+	done
+	printf '%s (%.0f MB %s), median of %d, load %s:\n' "$(basename "$in")" "$(echo "$size / 1000000" | bc -l)" "$kind" "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ $kind = docker-archive ]; then
+		report "$size" wg "ward convert --mode ocicrypt (gzip)" sg "skopeo copy --encryption-key (gzip)"
+		report "$size" wz "ward ... --compression zstd" sz "skopeo ... --dest-compress-format zstd"
+	else
+		report "$size" wg "ward convert --mode ocicrypt (layers kept)" sg "skopeo copy --encryption-key (layers kept)"
+	fi
 	echo
 done

@@ -59,7 +59,10 @@ static void help(FILE *out)
 		"  --coordinator-pin CERT.pem wrapped mode: measure the coordinator's certificate\n"
 		"                             into the image (/.ward/coordinator.pem, ward-init's pin)\n"
 		"  --source-date-epoch N      timestamps (default $SOURCE_DATE_EPOCH, else now)\n"
+		"  --compression ALGO         gzip (default) or zstd, for layers stored uncompressed\n"
+		"                             in INPUT (compressed layers are kept as they are)\n"
 		"  --gzip-level N             1..12 when layers need compressing (default 1)\n"
+		"  --zstd-level N             1..19 with --compression zstd (default 3)\n"
 		"  --threads N                1 or 2 (default 2)\n"
 		"  --insecure-seed HEX        TEST ONLY: derive layer keys and nonces from HEX\n"
 		"  -v, --verbose              per-layer lines even when stderr is not a terminal\n"
@@ -258,6 +261,8 @@ enum {
 	OPT_COORD_PIN,
 	OPT_SDE,
 	OPT_GZIP_LEVEL,
+	OPT_COMPRESSION,
+	OPT_ZSTD_LEVEL,
 	OPT_THREADS,
 	OPT_INSECURE_SEED,
 	OPT_DECRYPT,
@@ -283,6 +288,8 @@ static int run(int argc, char **argv)
 		{"coordinator-pin", required_argument, NULL, OPT_COORD_PIN},
 		{"source-date-epoch", required_argument, NULL, OPT_SDE},
 		{"gzip-level", required_argument, NULL, OPT_GZIP_LEVEL},
+		{"compression", required_argument, NULL, OPT_COMPRESSION},
+		{"zstd-level", required_argument, NULL, OPT_ZSTD_LEVEL},
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"insecure-seed", required_argument, NULL, OPT_INSECURE_SEED},
 		{"decrypt", no_argument, NULL, OPT_DECRYPT},
@@ -396,6 +403,23 @@ static int run(int argc, char **argv)
 			if (ward_parse_u32(optarg, &v) < 0 || v < 1 || v > 12)
 				return cli_usage("convert", "--gzip-level must be 1..12");
 			co.gzip_level = (int)v;
+			break;
+		}
+		case OPT_COMPRESSION:
+			if (strcmp(optarg, "gzip") == 0)
+				co.compression = WARD_IMAGE_COMPRESSION_GZIP;
+			else if (strcmp(optarg, "zstd") == 0)
+				co.compression = WARD_IMAGE_COMPRESSION_ZSTD;
+			else
+				return cli_usage("convert", "--compression must be gzip or zstd, not '%s'",
+						 optarg);
+			break;
+		case OPT_ZSTD_LEVEL: {
+			uint32_t v;
+
+			if (ward_parse_u32(optarg, &v) < 0 || v < 1 || v > 19)
+				return cli_usage("convert", "--zstd-level must be 1..19");
+			co.zstd_level = (int)v;
 			break;
 		}
 		case OPT_THREADS: {

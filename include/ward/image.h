@@ -157,6 +157,13 @@ enum ward_image_format {
 	WARD_IMAGE_FORMAT_DOCKER_ARCHIVE,
 };
 
+/* Compression of layers that are stored uncompressed in the input (classic
+ * docker save); compressed input layers are passed through as they are. */
+enum ward_image_compression {
+	WARD_IMAGE_COMPRESSION_GZIP, /* default: what every runtime reads */
+	WARD_IMAGE_COMPRESSION_ZSTD, /* tar+zstd: faster, smaller; newer runtimes */
+};
+
 /* Progress callback: layer index (0-based) of count, bytes of the input
  * layer read so far and its total size (0 if unknown); done on the last
  * call for that layer. */
@@ -182,7 +189,9 @@ struct ward_image_convert_opts {
 	int64_t source_date_epoch; /* -1: now (wrapped-mode config "created") */
 	const uint8_t *insecure_seed; /* TEST ONLY: derive keys and nonces from it */
 	size_t insecure_seed_size;
+	enum ward_image_compression compression;
 	int gzip_level; /* 1..12 (libdeflate), 0: default 1 */
+	int zstd_level; /* 1..19, 0: default 3 (zstd's own default) */
 	unsigned threads; /* compression threads: 1 or 2; 0: default 2 */
 	ward_image_progress_fn progress;
 	void *progress_ctx;

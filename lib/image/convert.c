@@ -258,7 +258,13 @@ static int convert_layer(const struct ward_image_convert_opts *opts, struct img_
 	po.keys = &cl->keys;
 	po.in_comp = l->comp;
 	po.check_tar = true;
-	po.level = opts->gzip_level ? opts->gzip_level : 1;
+	if (opts->compression == WARD_IMAGE_COMPRESSION_ZSTD) {
+		po.out_comp = IMG_COMP_ZSTD;
+		po.level = opts->zstd_level ? opts->zstd_level : 3;
+	} else {
+		po.out_comp = IMG_COMP_GZIP;
+		po.level = opts->gzip_level ? opts->gzip_level : 1;
+	}
 	po.threads = opts->threads ? opts->threads : 2;
 	po.layer_index = i;
 	po.layer_count = im->layer_count;
@@ -276,7 +282,7 @@ static int convert_layer(const struct ward_image_convert_opts *opts, struct img_
 				    "layer %zu: uncompressed digest %s does not match the config's "
 				    "diff_id %s",
 				    i, cl->res.diff_id, l->diff_id);
-	cl->out_media_type = l->comp == IMG_COMP_NONE ? WARD_MT_OCI_LAYER_GZIP
+	cl->out_media_type = l->comp == IMG_COMP_NONE ? comp_media_type(cl->res.out_comp)
 			     : l->media_type[0]       ? l->media_type
 						      : comp_media_type(l->comp);
 	r = img_pubopts_encode(cl->res.hmac, &cl->pubopts, err);
@@ -606,6 +612,16 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 	if (opts->coordinator_pin && opts->mode != WARD_IMAGE_MODE_WRAPPED)
 		return ward_err_set(err, -WARD_E_USAGE,
 				    "the coordinator pin goes into the ward layer: wrapped mode only");
+	if (opts->compression != WARD_IMAGE_COMPRESSION_GZIP &&
+	    opts->compression != WARD_IMAGE_COMPRESSION_ZSTD)
+		return ward_err_set(err, -WARD_E_USAGE, "unknown layer compression %d",
+				    (int)opts->compression);
+	if (opts->gzip_level < 0 || opts->gzip_level > 12)
+		return ward_err_set(err, -WARD_E_USAGE, "gzip level %d is not 1..12",
+				    opts->gzip_level);
+	if (opts->zstd_level < 0 || opts->zstd_level > 19)
+		return ward_err_set(err, -WARD_E_USAGE, "zstd level %d is not 1..19",
+				    opts->zstd_level);
 	if (opts->coordinator_pin) {
 		r = pin_load(opts->coordinator_pin, &pin, &pin_size, err);
 		if (r < 0)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "image-internal.h"
 #include "ward-test.h"
@@ -440,6 +442,365 @@ WARD_TEST(coordinator_pin)
 		     json_string_value(json_object_get(rb, "config_digest"))) != 0);
 	json_decref(ra);
 	json_decref(rb);
+	rmtree(t);
+}
+
+/* ---- recompressing uncompressed layers: gzip members, zstd frames ------- */
+
+#define BIG_FILES 5
+#define BIG_FILE_SIZE (2u << 20) /* the tar spans several 4 MiB zstd chunks */
+
+/* gzip-compress (one member, zlib) into a new buffer. */
+static int gzip_buf(const uint8_t *in, size_t size, uint8_t **ret, size_t *ret_size)
+{
+	z_stream z = {0};
+	uint8_t *out;
+	size_t cap;
+
+	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&z, (uLong)size);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)size;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return -EIO;
+	}
+	*ret_size = cap - z.avail_out;
+	*ret = out;
+	deflateEnd(&z);
+	return 0;
+}
+
+/* Write an OCI layout at dir whose one layer is a tar of BIG_FILES
+ * compressible files under top (a directory name ending in '/'),
+ * uncompressed or gzip-compressed; *ret_tar/ret_tar_size get the tar and
+ * ret_diff_id its digest. */
+static int make_layout(const char *dir, const char *top, bool gz, uint8_t **ret_tar,
+		       size_t *ret_tar_size, char ret_diff_id[72], struct ward_err *err)
+{
+	size_t size = 512 + BIG_FILES * (512 + BIG_FILE_SIZE) + 1024, blob_size;
+	WARD_AUTOFREE uint8_t *tar = calloc(1, size), *gzb = NULL;
+	WARD_AUTOFREE char *cfg = NULL, *man = NULL, *idx = NULL;
+	char path[512], cfg_digest[72], man_digest[72], blob_digest[72];
+	const uint8_t *blob;
+	uint8_t *p;
+	int r;
+
+	if (!tar)
+		return -ENOMEM;
+	p = tar;
+	r = img_tar_header(p, top, '5', 0755, 0, 1700000000, err);
+	if (r < 0)
+		return r;
+	p += 512;
+	for (unsigned i = 0; i < BIG_FILES; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%sf%u", top, i);
+		r = img_tar_header(p, name, '0', 0644, BIG_FILE_SIZE, 1700000000, err);
+		if (r < 0)
+			return r;
+		p += 512;
+		/* text-like: compresses, but not to nothing */
+		for (size_t k = 0; k < BIG_FILE_SIZE; k += 16)
+			snprintf((char *)p + k, 17, "%08zx %06u\n", (k * 2654435761u) % 99991, i);
+		p += BIG_FILE_SIZE;
+	}
+	r = img_sha256_str(tar, size, ret_diff_id, err);
+	if (r < 0)
+		return r;
+	blob = tar;
+	blob_size = size;
+	if (gz) {
+		r = gzip_buf(tar, size, &gzb, &blob_size);
+		if (r < 0)
+			return r;
+		blob = gzb;
+	}
+	r = img_sha256_str(blob, blob_size, blob_digest, err);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0755) < 0)
+		return ward_err_set(err, -errno, "mkdir");
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	if (mkdir(path, 0755) < 0)
+		return ward_err_set(err, -errno, "mkdir");
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	if (mkdir(path, 0755) < 0)
+		return ward_err_set(err, -errno, "mkdir");
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, blob_digest + 7);
+	r = ward_file_write_atomic(path, blob, blob_size, 0644, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&cfg,
+		     "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+		     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+		     ret_diff_id) < 0)
+		return -ENOMEM;
+	r = img_sha256_str(cfg, strlen(cfg), cfg_digest, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, cfg_digest + 7);
+	r = ward_file_write_atomic(path, cfg, strlen(cfg), 0644, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&man,
+		     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		     "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+		     "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\","
+		     "\"digest\":\"%s\",\"size\":%zu}]}",
+		     cfg_digest, strlen(cfg), gz ? WARD_MT_OCI_LAYER_GZIP : WARD_MT_OCI_LAYER_TAR,
+		     blob_digest, blob_size) < 0)
+		return -ENOMEM;
+	r = img_sha256_str(man, strlen(man), man_digest, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, man_digest + 7);
+	r = ward_file_write_atomic(path, man, strlen(man), 0644, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&idx,
+		     "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+		     "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+		     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"latest\"}}]}",
+		     man_digest, strlen(man)) < 0)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	r = ward_file_write_atomic(path, idx, strlen(idx), 0644, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/oci-layout", dir);
+	r = ward_file_write_atomic(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, err);
+	if (r < 0)
+		return r;
+	*ret_tar = WARD_TAKE_PTR(tar);
+	*ret_tar_size = size;
+	return 0;
+}
+
+/* Decompress a whole zstd blob with libzstd (independently of the pipeline)
+ * into out (out_cap bytes); counts its frames. Returns bytes, or -1. */
+static long unzstd_all(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
+		       size_t *ret_frames)
+{
+	size_t used = 0, off = 0, frames = 0;
+
+	while (off < in_size) {
+		size_t fs = ZSTD_findFrameCompressedSize(in + off, in_size - off);
+		size_t n;
+
+		if (ZSTD_isError(fs))
+			return -1;
+		n = ZSTD_decompress(out + used, out_cap - used, in + off, fs);
+		if (ZSTD_isError(n))
+			return -1;
+		used += n;
+		off += fs;
+		frames++;
+	}
+	*ret_frames = frames;
+	return (long)used;
+}
+
+/* Decompress concatenated gzip members with zlib. Returns bytes, or -1. */
+static long gunzip_all(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
+		       size_t *ret_members)
+{
+	z_stream z = {0};
+	size_t members = 0;
+	long used = -1;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -1;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)in_size;
+	z.next_out = out;
+	z.avail_out = (uInt)out_cap;
+	while (z.avail_in > 0) {
+		int zr = inflate(&z, Z_FINISH);
+
+		if (zr != Z_STREAM_END)
+			goto out;
+		members++;
+		if (inflateReset(&z) != Z_OK)
+			goto out;
+	}
+	used = (long)(out_cap - z.avail_out);
+	*ret_members = members;
+out:
+	inflateEnd(&z);
+	return used;
+}
+
+/* Convert the uncompressed layout with the given compression (threads 1
+ * and 2 give the same bytes), decrypt it, and decompress the layer with
+ * zlib/libzstd: it must be exactly the original tar, in several
+ * independent members/frames, with the right media type. */
+static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compression comp,
+				  enum ward_image_mode mode)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(img_image_freep) struct img_image *im = NULL;
+	WARD_AUTOFREE uint8_t *tar = NULL, *x = NULL, *y = NULL, *blob = NULL, *back = NULL;
+	char *t = tmpdir(), in[256], a[256], b[256], ka[256], kb[256], dec[256], path[512];
+	char diff_id[72], got_diff_id[72];
+	size_t tar_size, xs, ys, blob_size, parts = 0;
+	long n;
+	struct ward_image_convert_opts o = {
+		.output = a,
+		.mode = mode,
+		.format = WARD_IMAGE_FORMAT_OCI_ARCHIVE,
+		.export_keys = ka,
+		.ward_init = "/proc/self/exe",
+		.source_date_epoch = 1700000000,
+		.insecure_seed = (const uint8_t *)seed,
+		.insecure_seed_size = sizeof(seed) - 1,
+		.compression = comp,
+		.threads = 2,
+	};
+	struct ward_image_decrypt_opts d = {.input = a, .output = dec, .keys_file = ka};
+
+	snprintf(in, sizeof(in), "%s/in", t);
+	snprintf(a, sizeof(a), "%s/a.tar", t);
+	snprintf(b, sizeof(b), "%s/b.tar", t);
+	snprintf(ka, sizeof(ka), "%s/ka", t);
+	snprintf(kb, sizeof(kb), "%s/kb", t);
+	snprintf(dec, sizeof(dec), "%s/dec", t);
+	o.input = in;
+	CHECK_OK(make_layout(in, "data/", false, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(ward_image_convert(&o, NULL, &err), &err);
+	o.output = b;
+	o.export_keys = kb;
+	o.threads = 1;
+	CHECK_OK(ward_image_convert(&o, NULL, &err), &err);
+	CHECK_OK(ward_file_read(a, 1u << 26, &x, &xs, &err), &err);
+	CHECK_OK(ward_file_read(b, 1u << 26, &y, &ys, &err), &err);
+	CHECK_INT(xs, ==, ys);
+	CHECK(xs == ys && memcmp(x, y, xs) == 0);
+	CHECK(xs < tar_size / 2); /* it was compressed */
+
+	CHECK_OK(ward_image_decrypt(&d, &err), &err);
+	CHECK_OK(img_image_load(dec, NULL, NULL, &im, &err), &err);
+	CHECK_INT(im->layer_count, ==, 1);
+	CHECK_STR(im->layers[0].media_type, comp == WARD_IMAGE_COMPRESSION_ZSTD
+						    ? WARD_MT_OCI_LAYER_ZSTD
+						    : WARD_MT_OCI_LAYER_GZIP);
+	CHECK_STR(im->layers[0].diff_id, diff_id);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dec, im->layers[0].digest + 7);
+	CHECK_OK(ward_file_read(path, 1u << 26, &blob, &blob_size, &err), &err);
+	back = malloc(tar_size + 1);
+	CHECK(back != NULL);
+	if (!back)
+		goto out;
+	if (comp == WARD_IMAGE_COMPRESSION_ZSTD) {
+		n = unzstd_all(blob, blob_size, back, tar_size + 1, &parts);
+		CHECK_INT(parts, ==, (tar_size + (4u << 20) - 1) / (4u << 20));
+	} else {
+		n = gunzip_all(blob, blob_size, back, tar_size + 1, &parts);
+		CHECK_INT(parts, ==, (tar_size + (1u << 20) - 1) / (1u << 20));
+	}
+	CHECK_INT(n, ==, (long)tar_size);
+	CHECK_OK(img_sha256_str(back, n > 0 ? (size_t)n : 0, got_diff_id, &err), &err);
+	CHECK_STR(got_diff_id, diff_id);
+out:
+	rmtree(t);
+}
+
+WARD_TEST(zstd_output_ocicrypt)
+{
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_ZSTD,
+			      WARD_IMAGE_MODE_OCICRYPT);
+}
+
+WARD_TEST(zstd_output_wrapped)
+{
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_ZSTD,
+			      WARD_IMAGE_MODE_WRAPPED);
+}
+
+WARD_TEST(gzip_output_ocicrypt)
+{
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
+			      WARD_IMAGE_MODE_OCICRYPT);
+}
+
+/* A gzip layer is decompressed on one thread and checked on another: a
+ * hostile first entry stops the decompressor while it waits for room, a
+ * clean layer of several MiB passes (threads 1 and 2 agree). */
+WARD_TEST(threaded_check_of_gzip_layer)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_AUTOFREE uint8_t *tar = NULL, *tar2 = NULL;
+	char *t = tmpdir(), good[256], bad[256], out[256], kf[256], diff_id[72], bad_diff_id[72];
+	size_t tar_size;
+	json_t *ref = NULL;
+	struct ward_image_convert_opts o = {.source_date_epoch = 1700000000,
+					    .mode = WARD_IMAGE_MODE_OCICRYPT,
+					    .insecure_seed = (const uint8_t *)seed,
+					    .insecure_seed_size = sizeof(seed) - 1};
+
+	snprintf(good, sizeof(good), "%s/good", t);
+	snprintf(bad, sizeof(bad), "%s/bad", t);
+	snprintf(out, sizeof(out), "%s/out", t);
+	snprintf(kf, sizeof(kf), "%s/keys", t);
+	CHECK_OK(make_layout(good, "data/", true, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(bad, "../escape/", true, &tar2, &tar_size, bad_diff_id, &err), &err);
+	o.output = out;
+	o.export_keys = kf;
+	for (unsigned th = 1; th <= 2; th++) {
+		o.threads = th;
+		o.input = bad;
+		CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_MALFORMED);
+		CHECK_MSG(&err, "escapes the root");
+		CHECK(access(out, F_OK) != 0);
+		o.input = good;
+		CHECK_OK(ward_image_convert(&o, &ref, &err), &err);
+		CHECK_STR(json_string_value(json_object_get(
+				  json_array_get(json_object_get(ref, "layers"), 0), "diff_id")),
+			  diff_id);
+		json_decref(ref);
+		ref = NULL;
+		CHECK_OK(ward_rm_rf(out, &err), &err);
+		(void)unlink(kf);
+	}
+	rmtree(t);
+}
+
+WARD_TEST(bad_compression_options)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	char *t = tmpdir(), out[256], kf[256];
+	struct ward_image_convert_opts o = {.source_date_epoch = -1,
+					    .mode = WARD_IMAGE_MODE_OCICRYPT};
+
+	snprintf(out, sizeof(out), "%s/out", t);
+	snprintf(kf, sizeof(kf), "%s/keys", t);
+	o.input = t; /* never opened: options are checked first */
+	o.output = out;
+	o.export_keys = kf;
+	o.compression = (enum ward_image_compression)7;
+	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "unknown layer compression");
+	o.compression = WARD_IMAGE_COMPRESSION_ZSTD;
+	o.zstd_level = 20;
+	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "zstd level 20");
+	o.zstd_level = -1;
+	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
+	o.zstd_level = 0;
+	o.gzip_level = 13;
+	CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "gzip level 13");
+	CHECK_INT(count_entries(t), ==, 0);
 	rmtree(t);
 }
 

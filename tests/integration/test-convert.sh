@@ -371,6 +371,61 @@ PY
 		"$WARD" convert -q --decrypt --key "$T/ec.pem" "$T/c" -o "$T/d" || { bad "decrypt zstd ($m)"; continue; }
 		[ "$(layer_digests "$T/d" latest)" = "$(layer_digests "$T/zimg" latest)" ] || bad "zstd ($m): layer differs"
 	done
+	# --compression zstd: uncompressed docker-save layers become tar+zstd
+	# (several independent frames: redis-small's layer is > 4 MiB); skopeo
+	# decrypts and reads them back, so does ward
+	src=$IMAGES/redis-small/docker-archive.tar
+	rm -rf "$T/orig"
+	skopeo copy -q "docker-archive:$src" "oci:$T/orig:latest" || die "skopeo copy $src"
+	want=$(config_diffids "$T/orig" latest)
+	for m in ocicrypt wrapped; do
+		rm -rf "$T/c" "$T/d"
+		"$WARD" convert -q --mode $m --compression zstd --recipient "jwe:$T/rsa.pub" \
+			--recipient "jwe:$T/ec.pub" --ward-init "$WARD_INIT" "$src" -o "$T/c" ||
+			{ bad "convert --compression zstd ($m)"; continue; }
+		"$WARD" convert -q --decrypt --key "$T/ec.pem" "$T/c" -o "$T/d" || { bad "decrypt zstd output ($m)"; continue; }
+		jq -e '[.layers[].mediaType] | all(. == "application/vnd.oci.image.layer.v1.tar+zstd")' \
+			"$T/d/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$T/d/index.json")" >/dev/null ||
+			bad "zstd output ($m): decrypted media types are not tar+zstd"
+		[ "$(layer_diffids "$T/d:latest")" = "$want" ] || bad "zstd output ($m): ward-decrypted layers differ"
+		big=$(ls -S "$T/d/blobs/sha256" | head -1)
+		frames=$(python3 -c 'import sys
+b = open(sys.argv[1], "rb").read(); print(b.count(bytes([0x28, 0xb5, 0x2f, 0xfd])))' "$T/d/blobs/sha256/$big")
+		[ "$frames" -ge 2 ] || bad "zstd output ($m): expected several frames, found $frames magic numbers"
+		[ $m = ocicrypt ] || continue
+		jq -e '[.layers[].mediaType] | all(. == "application/vnd.oci.image.layer.v1.tar+zstd+encrypted")' \
+			"$T/c/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$T/c/index.json")" >/dev/null ||
+			bad "zstd output: media types are not tar+zstd+encrypted"
+		for k in rsa ec; do
+			rm -rf "$T/s"
+			skopeo copy -q --decryption-key "$T/$k.pem" "oci:$T/c:latest" "oci:$T/s:latest" ||
+				{ bad "skopeo cannot decrypt ward's zstd output ($k)"; continue; }
+			[ "$(layer_diffids "$T/s:latest")" = "$want" ] || bad "skopeo-decrypted zstd layers ($k) differ"
+		done
+	done
+	# deterministic whatever the thread count; a level changes the bytes
+	for th in 1 2; do
+		"$WARD" convert -q --mode ocicrypt --compression zstd --threads $th --insecure-seed $SEED \
+			--export-keys "$T/zk$th" "$src" -o "$T/z$th" 2>/dev/null || bad "convert zstd --threads $th"
+	done
+	diff -r "$T/z1" "$T/z2" >/dev/null || bad "zstd output differs between --threads 1 and 2"
+	"$WARD" convert -q --mode ocicrypt --compression zstd --zstd-level 1 --insecure-seed $SEED \
+		--export-keys "$T/zk3" "$src" -o "$T/z3" 2>/dev/null || bad "convert --zstd-level 1"
+	diff -r "$T/z1" "$T/z3" >/dev/null && bad "--zstd-level 1 gave the same bytes as level 3"
+	# compressed input layers are kept as they are: --compression does not recompress them
+	rm -rf "$T/c" "$T/d"
+	"$WARD" convert -q --mode ocicrypt --compression zstd --recipient "jwe:$T/ec.pub" "$IMAGES/tiny/oci" -o "$T/c" &&
+		"$WARD" convert -q --decrypt --key "$T/ec.pem" "$T/c" -o "$T/d" || bad "zstd option on a gzip image"
+	[ "$(layer_digests "$T/d" latest)" = "$(layer_digests "$IMAGES/tiny/oci" latest)" ] ||
+		bad "a gzip input layer was not kept byte for byte"
+	# usage errors
+	for args in "--compression lz4" "--compression" "--zstd-level 0" "--zstd-level 20" "--zstd-level x"; do
+		"$WARD" convert $args --recipient "jwe:$T/ec.pub" "$src" -o "$T/u" >/dev/null 2>"$T/err"
+		[ $? = 2 ] || bad "ward convert $args: not exit 2"
+		[ ! -e "$T/u" ] || bad "output left after a usage error"
+	done
+	"$WARD" convert --compression lz4 --recipient "jwe:$T/ec.pub" "$src" -o "$T/u" 2>"$T/err"
+	grep -q "gzip or zstd" "$T/err" || bad "--compression message: $(cat "$T/err")"
 	# a truncated zstd layer is refused
 	zb=$(ls -S "$T/zimg/blobs/sha256" | head -1)
 	head -c 1000 "$T/zimg/blobs/sha256/$zb" >"$T/short" && cp "$T/short" "$T/zimg/blobs/sha256/$zb"

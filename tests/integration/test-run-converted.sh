@@ -27,6 +27,14 @@ check convert-archive 0 "$WARD" convert -q --ward-init "$WARD_INIT" --format oci
 check run-archive 0 "$WARD" run -q --insecure-keys "$T/arch-keys.json" "$T/tiny-conv.tar" -- echo archive-ok
 contains run-archive archive-ok
 
+# --compression zstd: ward-init unpacks the tar+zstd layers convert wrote
+# (docker save layers are uncompressed, so they are recompressed)
+check convert-zstd 0 "$WARD" convert -q --ward-init "$WARD_INIT" --compression zstd \
+	--export-keys "$T/zstd-keys.json" "$IMAGES/tiny/docker-archive.tar" -o "$T/tiny-zstd"
+check run-zstd 0 "$WARD" run -q --insecure-keys "$T/zstd-keys.json" "$T/tiny-zstd" -- echo zstd-ok
+contains run-zstd zstd-ok
+grep -q 'tar+zstd"' "$T"/tiny-zstd/blobs/sha256/* 2>/dev/null || { echo "FAIL convert-zstd: no tar+zstd layer"; fail=1; }
+
 if [ -d "$IMAGES/debian/oci" ]; then
 	check convert-python 0 "$WARD" convert -q --ward-init "$WARD_INIT" --tag python \
 		--export-keys "$T/py-keys.json" "$IMAGES/debian/oci" -o "$T/py-conv"
