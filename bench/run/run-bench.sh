@@ -27,6 +27,9 @@
 # ../shared/images/make-test-images.sh. Run from the source tree.
 #
 #   bench/run/run-bench.sh [WARD] [RUNS] [ROUNDS]
+# WARD_BENCH_ONLY=start or steady runs only (a) or only (b) and the proxy.
+# WARD_BASE=OTHER-WARD adds OTHER-WARD (e.g. a build of an older commit) to
+# the (a) rows without --coordinator, alternating with WARD in the same runs.
 set -euo pipefail
 WARD=${1:-build/release/cmd/ward/ward}
 RUNS=${2:-5}
@@ -147,31 +150,41 @@ time_plain() {
 	runc --root "$T/runc" delete -f "$id" 2>/dev/null || true
 	echo $((t1 - t0))
 }
-# time_ward WARD-RUN-ARGS...: ms from `ward run` to the first PONG
+# time_ward WARD-BINARY WARD-RUN-ARGS...: ms from `ward run` to the first PONG
 time_ward() {
-	local t0 t1 p
+	local t0 t1 p bin=$1
+	shift
 	t0=$(now_ms)
-	"$WARD" run -q --network host "$@" >/dev/null 2>&1 &
+	"$bin" run -q --network host "$@" >/dev/null 2>&1 &
 	p=$!; pids+=("$p")
 	wait_ping $RPORT; t1=$(now_ms)
 	kill -TERM "$p"; wait "$p" 2>/dev/null || true
 	echo $((t1 - t0))
 }
 # start_row LABEL PLAIN-BUNDLE WARD-RUN-ARGS...: RUNS alternating pairs
+# (triples with $WARD_BASE, unless the row uses --coordinator: the
+# converted image carries the ward-init of WARD)
 start_row() {
-	local label=$1 bundle=$2 pm wm
-	local -a plain=() ward=()
+	local label=$1 bundle=$2 pm wm bm base=${WARD_BASE:-}
+	local -a plain=() ward=() old=()
 	shift 2
+	[[ " $* " == *" --coordinator "* ]] && base=
 	for _ in $(seq "$RUNS"); do
 		plain+=("$(time_plain "$bundle")")
-		ward+=("$(time_ward "$@")")
+		ward+=("$(time_ward "$WARD" "$@")")
+		if [ -n "$base" ]; then old+=("$(time_ward "$base" "$@")"); fi
 	done
 	pm=$(printf '%s\n' "${plain[@]}" | median); wm=$(printf '%s\n' "${ward[@]}" | median)
 	echo "$label"
 	echo "  plain runc: ${plain[*]} ms -> median $pm ms"
 	echo "  ward run:   ${ward[*]} ms -> median $wm ms"
 	echo "  start overhead: $((wm - pm)) ms (goal <= 150 ms; load $(cut -d' ' -f1 /proc/loadavg))"
+	if [ -n "$base" ]; then
+		bm=$(printf '%s\n' "${old[@]}" | median)
+		echo "  WARD_BASE:  ${old[*]} ms -> median $bm ms, overhead $((bm - pm)) ms"
+	fi
 }
+if [ "${WARD_BENCH_ONLY:-}" != steady ]; then
 echo "== (a) cold start to first redis PONG ($RUNS alternating runs each, medians)"
 plain_config "$T/plain" "$REDIS_ARGS"
 start_row "debian redis, --insecure-host-keys (no attestation)" "$T/plain" \
@@ -182,6 +195,8 @@ start_row "redis-small, --coordinator (attested, converted image)" "$T/small" \
 	--coordinator "$URL" --workload kv "$T/conv"
 start_row "redis-small, embedded default coordinator (attested, converted at each start)" "$T/small" \
 	"$SMALL" -- "${REDIS_CMD[@]}"
+fi
+[ "${WARD_BENCH_ONLY:-}" = start ] && exit 0
 
 # ---- (b) steady state ----
 bench_redis() { redis-benchmark -p "$RPORT" -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second'; }

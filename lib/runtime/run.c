@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `ward run`: the untrusted host side. It prepares the bundle (only
  * encrypted blobs and ward-init), serves the sim TEE, starts the container
- * with runc or crun (create + start, with this process as child
+ * with runc or crun (`run --detach`, with this process as child
  * subreaper so the container's init is our child and its exit status is
  * ours to collect), publishes ports, turns SIGINT/SIGTERM into the image's
  * stop signal (then KILL after a timeout) and cleans up on every path. */
@@ -276,13 +276,13 @@ static int runtime_call(const struct runtime_cmd *rt, const char *verb, const ch
 	argv[n++] = rt->bin;
 	argv[n++] = "--root";
 	argv[n++] = rt->root;
-	if (rt->crun && strcmp(verb, "create") == 0)
+	if (rt->crun && strcmp(verb, "run") == 0)
 		argv[n++] = "--cgroup-manager=disabled";
 	argv[n++] = verb;
 	for (; *extra && n < 23; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
-	return spawn_wait((char *const *)argv, rt->hybrid && strcmp(verb, "create") == 0, quiet,
+	return spawn_wait((char *const *)argv, rt->hybrid && strcmp(verb, "run") == 0, quiet,
 			  ret_status, err);
 }
 
@@ -570,17 +570,19 @@ static int start(struct run *r, struct ward_err *err)
 	int st, ret;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/pid", r->dir);
-	ret = runtime_call(
-	    &r->rt, "create",
-	    (const char *const[]){"--bundle", r->bundle, "--pid-file", pidfile, r->id, NULL}, false,
-	    &st, err);
+	/* `run --detach` is create + start in one runtime process: one Go (or
+	 * crun) start-up less on the path than create, then start. Whatever
+	 * happens, cleanup deletes the container (quietly if there is none). */
+	r->created_container = true;
+	ret = runtime_call(&r->rt, "run",
+			   (const char *const[]){"--detach", "--bundle", r->bundle, "--pid-file",
+						 pidfile, r->id, NULL},
+			   false, &st, err);
 	if (ret < 0)
 		return ret;
 	if (st != 0)
-		return ward_err_set(err, -WARD_E_STATE, "%s create failed (exit %d)", r->rt.bin,
-				    st);
-	r->created_container = true;
-	TRACE("%s create done", r->rt.bin);
+		return ward_err_set(err, -WARD_E_STATE, "%s run failed (exit %d)", r->rt.bin, st);
+	TRACE("%s run --detach done", r->rt.bin);
 	ret = ward_file_read(pidfile, 64, &pidtxt, &size, err);
 	if (ret < 0)
 		return ward_err_prefix(err, "container pid");
@@ -590,18 +592,14 @@ static int start(struct run *r, struct ward_err *err)
 		return ward_err_set(err, -WARD_E_MALFORMED, "container pid file: '%.20s'",
 				    (char *)pidtxt);
 	r->pid = (pid_t)pid;
+	/* the app cannot listen before ward-init has attested and unpacked:
+	 * the relay is up long before, though it starts after the container */
 	if (r->o->port_count &&
 	    (r->o->network == WARD_NET_PRIVATE || r->o->network == WARD_NET_PATH)) {
 		ret = rt_proxy_start(r->o->ports, r->o->port_count, r->pid, &r->proxy, err);
 		if (ret < 0)
 			return ret;
 	}
-	ret = runtime_call(&r->rt, "start", (const char *const[]){r->id, NULL}, false, &st, err);
-	if (ret < 0)
-		return ret;
-	if (st != 0)
-		return ward_err_set(err, -WARD_E_STATE, "%s start failed (exit %d)", r->rt.bin, st);
-	TRACE("%s start done", r->rt.bin);
 	return 0;
 }
 
