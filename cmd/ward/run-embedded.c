@@ -526,8 +526,8 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 	TRACE("coordinator listening");
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u", (unsigned)port);
 	if (!o->quiet)
-		fprintf(stderr, "ward run: embedded coordinator (sim) at %s, state %s\n", url,
-			e->dir);
+		fprintf(stderr, "ward run: embedded coordinator (sim) at %s, state %s, image %s\n",
+			url, e->sdir, e->dir);
 
 	/* attest it and pin its certificate */
 	r = ward_sim_load_ark(sim_state, &ark, err);
