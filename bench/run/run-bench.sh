@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # bench/run: Ward's cost against the same, unencrypted image under plain runc.
-#   (a) cold start to the first reply (redis PING): medians over RUNS runs
-#   (b) steady state: redis-benchmark -q -t get,set -n 200000 and nginx with wrk
-# Both sides use the host's network namespace, so (b) compares the app, not a
-# network path; ward's published-port proxy (private namespace, -p) is
-# measured separately. Needs root, runc, redis-tools, wrk, and the images of
-# ../shared/images/make-test-images.sh.
+#   (a) cold start to the first reply (redis PING), runs alternating between
+#       plain runc and each ward mode, medians over RUNS runs:
+#       - debian redis (75 MB gzip layer), --insecure-host-keys
+#       - redis-small (9 MB), --insecure-host-keys: no attestation
+#       - redis-small, --coordinator: a converted image against a running
+#         coordinator (sim TEE), the production shape: attestation, KBS
+#         session, bundle, certificate and image key at every start
+#       - redis-small, the embedded default (no options): a coordinator
+#         started, attested and given a manifest, and the image converted,
+#         at every start
+#   (b) steady state: redis-benchmark -q -t get,set -n 200000 and nginx with
+#       wrk, ROUNDS rounds alternating plain, plain+seccomp and ward, medians.
+# Every container uses the host's network namespace, so (b) compares the
+# app, not a network path; ward's published-port proxy (private namespace,
+# -p) is measured separately.
 #
-#   bench/run/run-bench.sh [WARD] [RUNS]
+# The baselines (docs/running.md, "Measured"): "plain" is `runc run` of the
+# image unpacked ahead of time with no seccomp filter at all; "plain+seccomp"
+# is the same with a runc seccomp profile of ward-init's own allow-list (read
+# from lib/agent/sandbox.c), which is what Docker's default profile costs. The
+# fair comparison for ward is plain+seccomp: ward never runs an app unfiltered.
+#
+# Needs root, runc, redis-tools, wrk, jq, openssl and the images of
+# ../shared/images/make-test-images.sh. Run from the source tree.
+#
+#   bench/run/run-bench.sh [WARD] [RUNS] [ROUNDS]
+# WARD_BENCH_ONLY=start or steady runs only (a) or only (b) and the proxy.
+# WARD_BASE=OTHER-WARD adds OTHER-WARD (e.g. a build of an older commit) to
+# the (a) rows without --coordinator, alternating with WARD in the same runs.
 set -euo pipefail
 WARD=${1:-build/release/cmd/ward/ward}
 RUNS=${2:-5}
+ROUNDS=${3:-3}
 IMAGES=${WARD_TEST_IMAGES:-/var/tmp/ward-test-images}
 DEB=$IMAGES/debian/oci
+SMALL=$IMAGES/redis-small/oci
 T=$(mktemp -d /tmp/ward-bench-run.XXXXXX)
-export WARD_STATE_ROOT=$T/state
+export WARD_STATE_ROOT=$T/state WARD_CONFIG_HOME=$T/cfg
 RPORT=16390; NPORT=18080
 pids=()
 cleanup() {
@@ -25,93 +48,225 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-wait_ping() { # wait_ping PORT: until PONG, 10 ms steps
-	for _ in $(seq 3000); do
+wait_ping() { # wait_ping PORT: until PONG, 5 ms steps
+	for _ in $(seq 6000); do
 		redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
-		sleep 0.01
+		sleep 0.005
 	done
 	return 1
 }
+wait_http() { for _ in $(seq 3000); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.01; done; return 1; }
 
-# ---- the plain bundle: the same image's layer, unpacked, run by runc ----
-man=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="redis") | .digest' "$DEB/index.json")
-layer=$(jq -r '.layers[0].digest' "$DEB/blobs/sha256/${man#sha256:}")
-mkdir -p "$T/plain/rootfs"
-tar -xzf "$DEB/blobs/sha256/${layer#sha256:}" -C "$T/plain/rootfs"
-(cd "$T/plain" && runc spec)
-plain_config() { # plain_config ARGS-JSON
-	jq --argjson a "$1" '.process.terminal=false | .process.args=$a | .root.readonly=false
+# ---- plain bundles: an image's layers unpacked, run by runc ----
+# plain_bundle DIR OCI-LAYOUT TAG
+plain_bundle() {
+	local man
+	man=$(jq -r --arg t "$3" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' "$2/index.json")
+	mkdir -p "$1/rootfs"
+	for l in $(jq -r '.layers[].digest' "$2/blobs/sha256/${man#sha256:}"); do
+		tar -xzf "$2/blobs/sha256/${l#sha256:}" -C "$1/rootfs"
+	done
+	(cd "$1" && runc spec)
+}
+# the seccomp profile of plain+seccomp: ward-init's filter (allow-list,
+# default EPERM; clone without namespace flags; clone3 ENOSYS; Docker's
+# personality values), in runc's format
+SECCOMP=$(sed -n '/^static const char \*const allowed\[\] = {/,/^};/p' lib/agent/sandbox.c |
+	grep -o '"[a-z0-9_]*"' | tr -d '"' | jq -R . | jq -sc \
+	'{defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1, architectures: ["SCMP_ARCH_X86_64"],
+	  syscalls: ([{names: ., action: "SCMP_ACT_ALLOW"},
+	    {names: ["clone"], action: "SCMP_ACT_ALLOW",
+	     args: [{index: 0, value: 2114060416, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]},
+	    {names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]
+	    + [0, 8, 131072, 131080, 4294967295 | {names: ["personality"], action: "SCMP_ACT_ALLOW",
+	       args: [{index: 0, value: ., op: "SCMP_CMP_EQ"}]}])}')
+# plain_config DIR ARGS-JSON [seccomp]
+plain_config() {
+	jq --argjson a "$2" --argjson sc "$SECCOMP" --arg with "${3:-}" \
+		'.process.terminal=false | .process.args=$a | .root.readonly=false
 		| .linux.namespaces |= map(select(.type != "network"))
 		| .process.capabilities.bounding += ["CAP_CHOWN","CAP_SETUID","CAP_SETGID","CAP_DAC_OVERRIDE","CAP_FOWNER"]
 		| .process.capabilities.effective = .process.capabilities.bounding
-		| .process.capabilities.permitted = .process.capabilities.bounding' \
-		"$T/plain/config.json" > "$T/plain/c" && mv "$T/plain/c" "$T/plain/config.json"
+		| .process.capabilities.permitted = .process.capabilities.bounding
+		| if $with == "seccomp" then .linux.seccomp = $sc else del(.linux.seccomp) end' \
+		"$1/config.json" > "$1/c" && mv "$1/c" "$1/config.json"
 }
 REDIS_ARGS='["redis-server","--port","'$RPORT'","--protected-mode","no","--save","","--appendonly","no"]'
-plain_config "$REDIS_ARGS"
+REDIS_CMD=(redis-server --port $RPORT --protected-mode no --save "" --appendonly no)
+plain_bundle "$T/plain" "$DEB" redis
+plain_bundle "$T/small" "$SMALL" latest
+plain_config "$T/small" "$REDIS_ARGS"
 
-# warm the ward cache (the development conversion; a converted image is
+# ---- a running coordinator (sim TEE) and redis-small converted for it ----
+WARD_INIT=$(dirname "$WARD")/../ward-init/ward-init
+export WARD_SIM_STATE=$T/sim
+"$WARD" sim init --state "$T/sim" >/dev/null 2>&1
+"$WARD" sim ark --state "$T/sim" >"$T/ark.pem"
+CM=$(printf 'c%.0s' $(seq 96))
+echo "{\"tees\":[\"sim\"],\"measurements\":{\"sim\":[\"$CM\"]},\"debug\":false,\"sim_ark\":\"ark.pem\"}" >"$T/ref.json"
+for k in admin img; do
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.key" 2>/dev/null
+	openssl pkey -in "$T/$k.key" -pubout -out "$T/$k.pub"
+done
+"$WARD" coordinator --state "$T/cs" --listen 127.0.0.1:0 --sim-state "$T/sim" \
+	--sim-measurement "$CM" --port-file "$T/port" >"$T/coord.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 500); do [ -s "$T/port" ] && break; sleep 0.02; done
+URL=https://127.0.0.1:$(cat "$T/port")
+"$WARD" verify --coordinator "$URL" --reference "$T/ref.json" >/dev/null
+"$WARD" convert -q --ward-init "$WARD_INIT" --recipient "jwe:$T/img.pub" \
+	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$SMALL" -o "$T/conv" >/dev/null
+man=$(jq -r '.manifests[0].digest' "$T/conv/index.json")
+cfg=$(jq -r '.config.digest' "$T/conv/blobs/sha256/${man#sha256:}")
+WM=$(printf 'ward-sim-v1:%s' "$cfg" | sha384sum | cut -d' ' -f1)
+jq -n --arg wm "$WM" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
+	'{packages: {kv: {tees: ["sim"], measurements: {sim: [$wm]}, debug: false}},
+	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv"]}},
+	  workloads: {kv: {package: "kv", argv: $argv}},
+	  users: {admin: {public_key: $pub, roles: ["admin"]}},
+	  roles: {admin: {actions: ["update_manifest", "set_secret"], secrets: ["*"]}}}' >"$T/m.json"
+"$WARD" manifest set "$T/m.json" --coordinator "$URL" >/dev/null
+"$WARD" secret set imgkey --value-file "$T/img.key" --coordinator "$URL" --user admin --key "$T/admin.key" >/dev/null
+
+# warm the ward caches (the development conversion; a converted image is
 # already in this shape) and the sim platform
 "$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- true >/dev/null 2>&1
+"$WARD" run -q --insecure-host-keys --network host "$SMALL" -- true >/dev/null 2>&1
+"$WARD" run -q --network host --coordinator "$URL" --workload kv "$T/conv" >/dev/null 2>&1 &
+w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
 
-echo "== (a) cold start to first redis PONG ($RUNS runs each, medians)"
-plain=(); ward=()
-for i in $(seq "$RUNS"); do
+# ---- (a) cold start ----
+# time_plain BUNDLE: ms from `runc run` to the first PONG
+time_plain() {
+	local t0 t1 p id=plain-$RANDOM
 	t0=$(now_ms)
-	runc --root "$T/runc" run -b "$T/plain" "plain-$i" >/dev/null 2>&1 &
+	runc --root "$T/runc" run -b "$1" "$id" >/dev/null 2>&1 &
 	p=$!; pids+=("$p")
 	wait_ping $RPORT; t1=$(now_ms)
-	runc --root "$T/runc" kill "plain-$i" KILL 2>/dev/null || true; wait "$p" 2>/dev/null || true
-	runc --root "$T/runc" delete -f "plain-$i" 2>/dev/null || true
-	plain+=($((t1 - t0)))
-
+	runc --root "$T/runc" kill "$id" KILL 2>/dev/null || true; wait "$p" 2>/dev/null || true
+	runc --root "$T/runc" delete -f "$id" 2>/dev/null || true
+	echo $((t1 - t0))
+}
+# time_ward WARD-BINARY WARD-RUN-ARGS...: ms from `ward run` to the first PONG
+time_ward() {
+	local t0 t1 p bin=$1
+	shift
 	t0=$(now_ms)
-	"$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- \
-		redis-server --port $RPORT --protected-mode no --save "" --appendonly no >/dev/null 2>&1 &
+	"$bin" run -q --network host "$@" >/dev/null 2>&1 &
 	p=$!; pids+=("$p")
 	wait_ping $RPORT; t1=$(now_ms)
 	kill -TERM "$p"; wait "$p" 2>/dev/null || true
-	ward+=($((t1 - t0)))
-done
-pm=$(printf '%s\n' "${plain[@]}" | median); wm=$(printf '%s\n' "${ward[@]}" | median)
-echo "plain runc: ${plain[*]} ms -> median $pm ms"
-echo "ward run:   ${ward[*]} ms -> median $wm ms"
-echo "start overhead: $((wm - pm)) ms (goal <= 150 ms)"
-
-echo "== (b) steady state, host network"
-bench_redis() { redis-benchmark -p "${1:-$RPORT}" -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second'; }
-runc --root "$T/runc" run -b "$T/plain" plain-b >/dev/null 2>&1 & pids+=($!)
-wait_ping $RPORT; rp=$(bench_redis)
-runc --root "$T/runc" kill plain-b KILL; sleep 0.3; runc --root "$T/runc" delete -f plain-b
-"$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- \
-	redis-server --port $RPORT --protected-mode no --save "" --appendonly no >/dev/null 2>&1 &
-w=$!; pids+=("$w"); wait_ping $RPORT; rw=$(bench_redis); kill -TERM "$w"; wait "$w" || true
-echo "redis plain: $(echo $rp)"
-echo "redis ward:  $(echo $rw)"
-ratio() { # ratio "SET: x requests per second..." lines
-	for op in SET GET; do
-		a=$(echo "$1" | awk -v o="$op:" '$1==o {print $2}'); b=$(echo "$2" | awk -v o="$op:" '$1==o {print $2}')
-		echo "  $op: ward/plain = $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.1f%%", 100*b/a}')"
-	done
+	echo $((t1 - t0))
 }
-ratio "$rp" "$rw"
+# start_row LABEL PLAIN-BUNDLE WARD-RUN-ARGS...: RUNS alternating pairs
+# (triples with $WARD_BASE, unless the row uses --coordinator: the
+# converted image carries the ward-init of WARD)
+start_row() {
+	local label=$1 bundle=$2 pm wm bm base=${WARD_BASE:-}
+	local -a plain=() ward=() old=()
+	shift 2
+	[[ " $* " == *" --coordinator "* ]] && base=
+	for _ in $(seq "$RUNS"); do
+		plain+=("$(time_plain "$bundle")")
+		ward+=("$(time_ward "$WARD" "$@")")
+		if [ -n "$base" ]; then old+=("$(time_ward "$base" "$@")"); fi
+	done
+	pm=$(printf '%s\n' "${plain[@]}" | median); wm=$(printf '%s\n' "${ward[@]}" | median)
+	echo "$label"
+	echo "  plain runc: ${plain[*]} ms -> median $pm ms"
+	echo "  ward run:   ${ward[*]} ms -> median $wm ms"
+	echo "  start overhead: $((wm - pm)) ms (goal <= 150 ms; load $(cut -d' ' -f1 /proc/loadavg))"
+	if [ -n "$base" ]; then
+		bm=$(printf '%s\n' "${old[@]}" | median)
+		echo "  WARD_BASE:  ${old[*]} ms -> median $bm ms, overhead $((bm - pm)) ms"
+	fi
+}
+if [ "${WARD_BENCH_ONLY:-}" != steady ]; then
+echo "== (a) cold start to first redis PONG ($RUNS alternating runs each, medians)"
+plain_config "$T/plain" "$REDIS_ARGS"
+start_row "debian redis, --insecure-host-keys (no attestation)" "$T/plain" \
+	--insecure-host-keys "$DEB:redis" -- "${REDIS_CMD[@]}"
+start_row "redis-small, --insecure-host-keys (no attestation)" "$T/small" \
+	--insecure-host-keys "$SMALL" -- "${REDIS_CMD[@]}"
+start_row "redis-small, --coordinator (attested, converted image)" "$T/small" \
+	--coordinator "$URL" --workload kv "$T/conv"
+start_row "redis-small, embedded default coordinator (attested, converted at each start)" "$T/small" \
+	"$SMALL" -- "${REDIS_CMD[@]}"
+fi
+[ "${WARD_BENCH_ONLY:-}" = start ] && exit 0
 
-NGINX_ARGS='["nginx","-g","daemon off;"]'
-plain_config "$NGINX_ARGS"
+# ---- (b) steady state ----
+bench_redis() { redis-benchmark -p "$RPORT" -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second'; }
+bench_wrk() { wrk -t2 -c50 -d5s "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
+redis_variant() { # redis_variant plain|seccomp|ward: prints "SET GET" req/s
+	local out p
+	case $1 in
+	plain | seccomp)
+		plain_config "$T/plain" "$REDIS_ARGS" "$1"
+		runc --root "$T/runc" run -b "$T/plain" "rb-$1" >/dev/null 2>&1 & p=$!; pids+=("$p")
+		wait_ping $RPORT; out=$(bench_redis)
+		runc --root "$T/runc" kill "rb-$1" KILL; wait "$p" 2>/dev/null || true
+		runc --root "$T/runc" delete -f "rb-$1" 2>/dev/null || true ;;
+	ward)
+		"$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- "${REDIS_CMD[@]}" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_ping $RPORT; out=$(bench_redis)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	esac
+	echo "$(echo "$out" | awk '$1=="SET:" {print $2}') $(echo "$out" | awk '$1=="GET:" {print $2}')"
+}
+nginx_variant() { # nginx_variant plain|seccomp|ward: prints req/s
+	local out p
+	case $1 in
+	plain | seccomp)
+		plain_config "$T/plain" '["nginx","-g","daemon off;"]' "$1"
+		runc --root "$T/runc" run -b "$T/plain" "nb-$1" >/dev/null 2>&1 & p=$!; pids+=("$p")
+		wait_http $NPORT; out=$(bench_wrk $NPORT)
+		runc --root "$T/runc" kill "nb-$1" KILL; wait "$p" 2>/dev/null || true
+		runc --root "$T/runc" delete -f "nb-$1" 2>/dev/null || true ;;
+	ward) # ward's nginx listens on 80 (its unmodified config) in the host namespace
+		"$WARD" run -q --insecure-host-keys --network host "$DEB:nginx" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_http 80; out=$(bench_wrk 80)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	esac
+	echo "$out"
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f%%", 100*b/a}'; }
+
+echo "== (b) steady state, host network ($ROUNDS alternating rounds, medians)"
+declare -A set get ngx
+for v in plain seccomp ward; do set[$v]=; get[$v]=; ngx[$v]=; done
+for _ in $(seq "$ROUNDS"); do
+	for v in plain seccomp ward; do
+		read -r s g < <(redis_variant $v)
+		set[$v]+="$s "; get[$v]+="$g "
+	done
+done
+for v in plain seccomp ward; do
+	echo "redis $v: SET ${set[$v]}-> $(echo ${set[$v]} | tr ' ' '\n' | median)/s;" \
+		"GET ${get[$v]}-> $(echo ${get[$v]} | tr ' ' '\n' | median)/s"
+done
+med() { echo $1 | tr ' ' '\n' | median; }
+echo "  SET: ward/plain = $(pct "$(med "${set[plain]}")" "$(med "${set[ward]}")")," \
+	"ward/plain+seccomp = $(pct "$(med "${set[seccomp]}")" "$(med "${set[ward]}")")"
+echo "  GET: ward/plain = $(pct "$(med "${get[plain]}")" "$(med "${get[ward]}")")," \
+	"ward/plain+seccomp = $(pct "$(med "${get[seccomp]}")" "$(med "${get[ward]}")")"
+echo "  (load $(cut -d' ' -f1 /proc/loadavg))"
+
 sed -i "s/listen 80 default_server;/listen $NPORT default_server;/; s/listen \[::\]:80 default_server;//" \
 	"$T/plain/rootfs/etc/nginx/sites-enabled/default"
-wait_http() { for _ in $(seq 3000); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.01; done; return 1; }
-bench_wrk() { wrk -t2 -c50 -d5s "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
-runc --root "$T/runc" run -b "$T/plain" plain-n >/dev/null 2>&1 & pids+=($!)
-wait_http $NPORT; np=$(bench_wrk $NPORT)
-runc --root "$T/runc" kill plain-n KILL; sleep 0.3; runc --root "$T/runc" delete -f plain-n
-# ward's nginx listens on 80 (its unmodified config) in the host namespace
 if ! curl -s http://127.0.0.1:80/ >/dev/null 2>&1; then
-	"$WARD" run -q --insecure-host-keys --network host "$DEB:nginx" >/dev/null 2>&1 &
-	w=$!; pids+=("$w"); wait_http 80; nw=$(bench_wrk 80); kill -TERM "$w"; wait "$w" || true
-	echo "nginx plain: $np req/s, ward: $nw req/s -> $(awk -v a="$np" -v b="$nw" 'BEGIN {printf "%.1f%%", 100*b/a}')"
+	for _ in $(seq "$ROUNDS"); do
+		for v in plain seccomp ward; do ngx[$v]+="$(nginx_variant $v) "; done
+	done
+	for v in plain seccomp ward; do
+		echo "nginx $v: ${ngx[$v]}-> $(echo ${ngx[$v]} | tr ' ' '\n' | median) req/s"
+	done
+	a=$(echo ${ngx[plain]} | tr ' ' '\n' | median); s=$(echo ${ngx[seccomp]} | tr ' ' '\n' | median)
+	w=$(echo ${ngx[ward]} | tr ' ' '\n' | median)
+	echo "  nginx: ward/plain = $(pct "$a" "$w"), ward/plain+seccomp = $(pct "$s" "$w") (load $(cut -d' ' -f1 /proc/loadavg))"
 else
 	echo "nginx: port 80 is busy on this host; skipped"
 fi
@@ -119,10 +274,11 @@ fi
 echo "== ward's published-port proxy (private namespace, -p) for reference"
 P=16391
 "$WARD" run -q --insecure-host-keys -p $P:6379 "$DEB:redis" >/dev/null 2>&1 & w=$!; pids+=("$w")
-wait_ping $P; rx=$(bench_redis $P)
+wait_ping $P
+rx=$(redis-benchmark -p $P -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second')
 kill -TERM "$w"; wait "$w" || true
 echo "redis ward -p: $(echo $rx)"
-ratio "$rp" "$rx"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # (c) [rootfs]: cold start by wrapped-image layout, plain runc vs ward
 # convert --rootfs layers vs --rootfs volume, interleaved in one loop.

@@ -26,7 +26,9 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,22 +41,42 @@
 #include "ward/image.h"
 #include "ward/json.h"
 #include "ward/log.h"
+#include "ward/runtime.h"
 #include "ward/sim.h"
 #include "ward/util.h"
 
 #define EMB_WORKLOAD "app"
 #define EMB_COORD_TAG "ward embedded coordinator"
+#define TRACE(...) ward_run_trace("embedded", __VA_ARGS__)
 
 struct emb {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX];  /* the converted image and the prepared rootfs (ciphertext) */
+	char sdir[PATH_MAX]; /* the coordinator's state, keys, logs: on tmpfs when there is one */
 	pid_t coord;
 	int host_netns; /* our own network namespace while inside the coordinator's */
 	bool quiet;
 };
 
+/* A small file or the coordinator's state (secrets among them). */
 static void emb_path(const struct emb *e, const char *name, char *buf, size_t size)
 {
+	snprintf(buf, size, "%s/%s", e->sdir, name);
+}
+
+/* The converted image or the prepared-rootfs cache: large, encrypted. */
+static void emb_bulk_path(const struct emb *e, const char *name, char *buf, size_t size)
+{
 	snprintf(buf, size, "%s/%s", e->dir, name);
+}
+
+/* Whether path is a directory on tmpfs that only root can replace. */
+static bool tmpfs_dir(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+
+	return statfs(path, &fs) == 0 && fs.f_type == TMPFS_MAGIC && lstat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & S_ISVTX);
 }
 
 /* Bring up lo in the current (new) network namespace. */
@@ -147,8 +169,9 @@ static int coord_start(struct emb *e, const struct ward_run_opts *o, const char 
 		return ward_err_errno(err, -errno, "fork");
 	if (e->coord == 0)
 		coord_child(e, o, parent, sim_state, meas);
-	/* the sim platform is created on first use (RSA-4096: a few seconds) */
-	for (int i = 0; i < 1200; i++) {
+	/* the sim platform is created on first use (RSA-4096: a few seconds);
+	 * it usually listens within tens of ms: look every 2 ms, then 25 ms */
+	for (int i = 0; i < 1300; i++) {
 		WARD_AUTOFREE uint8_t *buf = NULL;
 		struct ward_err ignored = WARD_ERR_INIT;
 		size_t size;
@@ -171,7 +194,7 @@ static int coord_start(struct emb *e, const struct ward_run_opts *o, const char 
 			return ward_err_set(err, -WARD_E_STATE,
 					    "the embedded coordinator exited before listening");
 		}
-		nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+		nanosleep(&(struct timespec){0, (i < 100 ? 2 : 25) * 1000 * 1000}, NULL);
 	}
 	show_log(log_path);
 	return ward_err_set(err, -ETIMEDOUT, "the embedded coordinator did not start in 30 s");
@@ -345,7 +368,7 @@ static int convert(const struct emb *e, const struct ward_run_opts *o, struct wa
 	r = find_ward_init(o, init, sizeof(init), err);
 	if (r < 0)
 		return r;
-	emb_path(e, "image", out, sizeof(out));
+	emb_bulk_path(e, "image", out, sizeof(out));
 	emb_path(e, "coordinator.pem", pin, sizeof(pin));
 	co.input = input;
 	co.tag = tag;
@@ -444,6 +467,8 @@ static void emb_cleanup(struct emb *e)
 		}
 		e->coord = 0;
 	}
+	if (e->sdir[0] && strcmp(e->sdir, e->dir) != 0 && ward_rm_rf(e->sdir, &err) < 0)
+		ward_warn("embedded coordinator: %s", err.msg);
 	if (e->dir[0] && ward_rm_rf(e->dir, &err) < 0)
 		ward_warn("embedded coordinator: %s", err.msg);
 }
@@ -472,14 +497,28 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 		e->dir[0] = '\0';
 		return r;
 	}
+	/* The coordinator's database (CA key, secrets, the image key) and the
+	 * keys made here go to tmpfs when there is one: they never reach a
+	 * disk, where deleted blocks outlive the run, and SQLite's fsyncs cost
+	 * nothing there (tens of ms per start on a disk). */
+	r = -1;
+	if (tmpfs_dir("/dev/shm")) {
+		snprintf(e->sdir, sizeof(e->sdir), "/dev/shm/ward-embedded.XXXXXX");
+		r = ward_mkdtemp(e->sdir, err);
+	}
+	if (r < 0)
+		snprintf(e->sdir, sizeof(e->sdir), "%s", e->dir);
 	/* the coordinator's own (sim) launch measurement: a fixed label */
 	r = ward_hash(WARD_HASH_SHA384, EMB_COORD_TAG, strlen(EMB_COORD_TAG), digest, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(digest); i++)
 		snprintf(cmeas + 2 * i, 3, "%02x", digest[i]);
-	/* the sim platform exists before the coordinator reads it */
-	{
+	/* the sim platform exists before the coordinator reads it (loading
+	 * an existing one here would only repeat what the coordinator and
+	 * ward_run do: tens of ms) */
+	snprintf(path, sizeof(path), "%s/ark.pem", sim_state);
+	if (access(path, F_OK) < 0) {
 		struct ward_sim *sim = NULL;
 
 		r = ward_sim_open(sim_state, &sim, err);
@@ -487,13 +526,15 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 		if (r < 0)
 			return ward_err_prefix(err, "sim platform '%s'", sim_state);
 	}
+	TRACE("begin");
 	r = coord_start(e, o, sim_state, cmeas, &port, err);
 	if (r < 0)
 		return r;
+	TRACE("coordinator listening");
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u", (unsigned)port);
 	if (!o->quiet)
-		fprintf(stderr, "ward run: embedded coordinator (sim) at %s, state %s\n", url,
-			e->dir);
+		fprintf(stderr, "ward run: embedded coordinator (sim) at %s, state %s, image %s\n",
+			url, e->sdir, e->dir);
 
 	/* attest it and pin its certificate */
 	r = ward_sim_load_ark(sim_state, &ark, err);
@@ -518,6 +559,7 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 			     err);
 	if (r < 0)
 		return r;
+	TRACE("coordinator attested");
 	if (!o->quiet)
 		fprintf(stderr, "ward run: embedded coordinator attested (sim), certificate pinned\n");
 
@@ -530,9 +572,11 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 	if (!o->quiet)
 		fprintf(stderr, "ward run: converting %s (wrapped, coordinator pin embedded)\n",
 			o->image);
+	TRACE("keys made");
 	r = convert(e, o, imgkey, meas, err);
 	if (r < 0)
 		return r;
+	TRACE("image converted");
 
 	/* the manifest and the image key */
 	emb_path(e, "manifest.json", mpath, sizeof(mpath));
@@ -544,6 +588,7 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 			     (const char *const[]){"manifest", "set", "--coordinator", url, "--pin-file",
 					pin, mpath, NULL},
 			     err);
+	TRACE("manifest set");
 	if (r >= 0)
 		r = call_cmd(e, &cmd_secret, "secret.log",
 			     (const char *const[]){"secret", "set", "image-key", "--value-file", kpath,
@@ -554,14 +599,15 @@ static int embedded(struct emb *e, const struct ward_run_opts *o, int *ret_code,
 		r = netns_leave(e, err);
 	if (r < 0)
 		return r;
+	TRACE("image key uploaded");
 	if (!o->quiet)
 		fprintf(stderr,
 			"ward run: manifest set: package '%s' (sim measurement %.16s...), secret "
 			"demo.password as $WARD_DEMO_SECRET\n",
 			EMB_WORKLOAD, meas);
 
-	emb_path(e, "image", path, sizeof(path));
-	emb_path(e, "cache", cache, sizeof(cache));
+	emb_bulk_path(e, "image", path, sizeof(path));
+	emb_bulk_path(e, "cache", cache, sizeof(cache));
 	ro.image = path;
 	ro.coordinator = url;
 	ro.workload = EMB_WORKLOAD;

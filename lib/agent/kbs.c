@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ward/agent.h"
@@ -84,6 +86,36 @@ int ward_kbs_tee_evidence(void *ctx, const uint8_t report_data[64], json_t **ret
 	return evidence_json(ev, ret, err);
 }
 
+/* WARD_TRACE=1: a timestamped line on stderr, in ward_run_trace()'s format
+ * (lib/runtime is not part of ward-init). Paths and timing only. */
+static void kbs_trace(const char *fmt, ...) WARD_PRINTF(1, 2);
+static void kbs_trace(const char *fmt, ...)
+{
+	static int enabled = -1;
+	struct timespec ts;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (enabled < 0) {
+		const char *e = getenv("WARD_TRACE");
+
+		enabled = e && strcmp(e, "1") == 0;
+	}
+	if (!enabled)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof(line), "ward-trace %lld.%06ld ward-init: ", (long long)ts.tv_sec,
+		     ts.tv_nsec / 1000);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	n = (int)strnlen(line, sizeof(line) - 2);
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
 /* A problem+json reason from a refusal body, for the message. */
 static void problem_reason(const uint8_t *body, size_t size, char *out, size_t out_size)
 {
@@ -116,6 +148,7 @@ static int call(const struct ward_kbs_transport *t, const char *method, const ch
 		       &resp, &resp_size, ret_cookie, err);
 	if (r < 0)
 		return ward_err_prefix(err, "%s %s", method, path);
+	kbs_trace("%s %s: %d", method, path, status);
 	if (status != 200) {
 		char reason[256];
 
@@ -150,6 +183,7 @@ int ward_kbs_attest(const struct ward_kbs_transport *t, const struct ward_kbs_ev
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	/* The coordinator may still be starting, or briefly unreachable: retry
 	 * transport failures (never refusals) a bounded number of times. */
+	kbs_trace("begin");
 	for (unsigned attempt = 1;; attempt++) {
 		r = call(t, "POST", "/kbs/v0/auth", NULL, NULL, req, &chal, &s.cookie, err);
 		if (r >= 0 || r == -WARD_E_POLICY || r == -WARD_E_NOT_FOUND || r == -EPROTO ||
@@ -180,9 +214,11 @@ int ward_kbs_attest(const struct ward_kbs_transport *t, const struct ward_kbs_ev
 	r = ward_kbs_runtime_data_hash(nonce, jwk, rd, err);
 	if (r < 0)
 		return r;
+	kbs_trace("TEE key generated");
 	r = ev->collect(ev->ctx, rd, &evidence, err);
 	if (r < 0)
 		return ward_err_prefix(err, "%s evidence", ward_tee_name(ev->tee));
+	kbs_trace("%s evidence collected", ward_tee_name(ev->tee));
 	att = json_pack("{s:{s:s, s:O}, s:O}", "runtime-data", "nonce", nonce, "tee-pubkey", jwk,
 			"tee-evidence", evidence);
 	if (!att)
@@ -221,6 +257,7 @@ int ward_kbs_resource(const struct ward_kbs_transport *t, const struct ward_kbs_
 	r = ward_jwe_decrypt(s->key, jwe, ret, err);
 	if (r < 0)
 		return ward_err_prefix(err, "resource %s", path);
+	kbs_trace("resource %s decrypted", path);
 	return 0;
 }
 

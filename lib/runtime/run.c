@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `ward run`: the untrusted host side. It prepares the bundle (only
  * encrypted blobs and ward-init), serves the sim TEE, starts the container
- * with runc or crun (create + start, with this process as child
+ * with runc or crun (`run --detach`, with this process as child
  * subreaper so the container's init is our child and its exit status is
  * ours to collect), publishes ports, turns SIGINT/SIGTERM into the image's
  * stop signal (then KILL after a timeout) and cleans up on every path. */
@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -111,6 +113,36 @@ bool ward_container_name_valid(const char *name)
 
 /* ---- helpers ---- */
 
+void ward_run_trace(const char *component, const char *fmt, ...)
+{
+	static int enabled = -1;
+	struct timespec ts;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (enabled < 0) {
+		const char *e = getenv("WARD_TRACE");
+
+		enabled = e && strcmp(e, "1") == 0;
+	}
+	if (!enabled)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof(line), "ward-trace %lld.%06ld %s: ", (long long)ts.tv_sec,
+		     ts.tv_nsec / 1000, component);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* one write, so that lines of concurrent processes do not mix */
+	n = (int)strnlen(line, sizeof(line) - 2);
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+#define TRACE(...) ward_run_trace("ward-run", __VA_ARGS__)
+
 static int find_ward_init(const char *given, char *out, size_t size, struct ward_err *err)
 {
 	char exe[PATH_MAX], dir[PATH_MAX];
@@ -143,9 +175,34 @@ static int find_ward_init(const char *given, char *out, size_t size, struct ward
 			    "ward-init not found next to %s (set WARD_INIT or --ward-init)", exe);
 }
 
+int rt_write_volatile(const char *path, const void *data, size_t size, mode_t mode,
+		      struct ward_err *err)
+{
+	char tmp[PATH_MAX];
+	WARD_AUTOCLOSE int fd = -1;
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
+		return ward_err_set(err, -ENAMETOOLONG, "path '%s' too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ward_err_errno(err, -errno, "create temp file for '%s'", path);
+	if (fchmod(fd, mode) < 0)
+		r = ward_err_errno(err, -errno, "chmod '%s'", tmp);
+	else if ((r = ward_fd_write_all(fd, data, size, err)) < 0)
+		ward_err_prefix(err, "write '%s'", tmp);
+	else if (close(WARD_TAKE_FD(fd)) < 0)
+		r = ward_err_errno(err, -errno, "close '%s'", tmp);
+	else if (rename(tmp, path) < 0)
+		r = ward_err_errno(err, -errno, "rename to '%s'", path);
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
 static int write_text(const char *path, const char *text, mode_t mode, struct ward_err *err)
 {
-	return ward_file_write_atomic(path, text, strlen(text), mode, err);
+	return rt_write_volatile(path, text, strlen(text), mode, err);
 }
 
 static int copy_file(const char *from, const char *to, mode_t mode, struct ward_err *err)
@@ -156,7 +213,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, struct ward_
 
 	if (r < 0)
 		return r;
-	r = ward_file_write_atomic(to, data, size, mode, err);
+	r = rt_write_volatile(to, data, size, mode, err);
 	ward_wipe(data, size);
 	return r;
 }
@@ -219,13 +276,13 @@ static int runtime_call(const struct runtime_cmd *rt, const char *verb, const ch
 	argv[n++] = rt->bin;
 	argv[n++] = "--root";
 	argv[n++] = rt->root;
-	if (rt->crun && strcmp(verb, "create") == 0)
+	if (rt->crun && strcmp(verb, "run") == 0)
 		argv[n++] = "--cgroup-manager=disabled";
 	argv[n++] = verb;
 	for (; *extra && n < 23; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
-	return spawn_wait((char *const *)argv, rt->hybrid && strcmp(verb, "create") == 0, quiet,
+	return spawn_wait((char *const *)argv, rt->hybrid && strcmp(verb, "run") == 0, quiet,
 			  ret_status, err);
 }
 
@@ -234,17 +291,30 @@ static int runtime_call(const struct runtime_cmd *rt, const char *verb, const ch
 struct sim_server {
 	struct ward_sim *sim;
 	struct ward_sim_launch launch;
+	char state[PATH_MAX];
+	char sock[PATH_MAX];
 	int fd;
 	volatile int stop;
 	pthread_t thread;
 	bool started;
 };
 
+/* The sim thread loads the platform (RSA-4096 keys and a chain check,
+ * tens of ms) while runc creates the container; ward-init's connection
+ * waits in the listen backlog meanwhile. If the platform does not load,
+ * the socket closes and ward-init fails closed ("sim evidence"). */
 static void *sim_main(void *arg)
 {
 	struct sim_server *s = arg;
 	struct ward_err err = WARD_ERR_INIT;
 
+	if (ward_sim_open(s->state, &s->sim, &err) < 0) {
+		ward_warn("sim TEE state '%s': %s", s->state, err.msg);
+		(void)close(s->fd);
+		s->fd = -1;
+		return NULL;
+	}
+	ward_run_trace("ward-run", "sim TEE platform loaded");
 	if (ward_sim_serve(s->sim, &s->launch, s->fd, &s->stop, &err) < 0)
 		ward_warn("sim TEE socket: %s", err.msg);
 	return NULL;
@@ -259,9 +329,10 @@ static int sim_start(const char *state, const char *config_digest, const char *s
 	r = ward_sim_image_measurement(config_digest, s->launch.measurement, err);
 	if (r < 0)
 		return r;
-	r = ward_sim_open(state, &s->sim, err);
-	if (r < 0)
-		return ward_err_prefix(err, "sim TEE state '%s'", state);
+	if (strlen(state) >= sizeof(s->state) || strlen(sock) >= sizeof(s->sock))
+		return ward_err_set(err, -ENAMETOOLONG, "sim TEE state or socket path too long");
+	strcpy(s->state, state);
+	strcpy(s->sock, sock);
 	r = ward_sim_listen(sock, &s->fd, err);
 	if (r < 0)
 		return r;
@@ -274,7 +345,18 @@ static int sim_start(const char *state, const char *config_digest, const char *s
 static void sim_stop(struct sim_server *s)
 {
 	if (s->started) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
 		s->stop = 1;
+		/* wake its poll() now rather than at its next 200 ms timeout: the
+		 * connection is accepted, reads EOF (closed before the join) and
+		 * is dropped */
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->sock);
+		if (fd >= 0) {
+			(void)connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+			(void)close(fd);
+		}
 		pthread_join(s->thread, NULL);
 		s->started = false;
 	}
@@ -355,6 +437,7 @@ static int prepare(struct run *r, struct ward_err *err)
 	    rt_image_prepare(o, o->cache_root ? o->cache_root : WARD_RUN_CACHE_ROOT, &r->img, err);
 	if (ret < 0)
 		return ret;
+	TRACE("image prepared (%s)", r->img.wrapped ? "converted" : "dev conversion");
 	if (ward_signal_parse(r->img.stop_signal, &r->stop_sig) < 0)
 		r->stop_sig = SIGTERM;
 	snprintf(r->run_dir, sizeof(r->run_dir), "%s/run", r->dir);
@@ -413,6 +496,7 @@ static int prepare(struct run *r, struct ward_err *err)
 		ret = sim_start(sim_state, r->img.config_digest, path, &r->sim, err);
 		if (ret < 0)
 			return ward_err_prefix(err, "sim TEE");
+		TRACE("sim TEE serving");
 		say(r, "INSECURE: sim TEE (no hardware protection), platform state in %s",
 		    sim_state);
 	}
@@ -472,6 +556,7 @@ static int prepare(struct run *r, struct ward_err *err)
 		ret = rt_bundle_write(&b, err);
 		if (ret < 0)
 			return ward_err_prefix(err, "bundle");
+		TRACE("bundle written");
 	}
 	return 0;
 }
@@ -485,16 +570,19 @@ static int start(struct run *r, struct ward_err *err)
 	int st, ret;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/pid", r->dir);
-	ret = runtime_call(
-	    &r->rt, "create",
-	    (const char *const[]){"--bundle", r->bundle, "--pid-file", pidfile, r->id, NULL}, false,
-	    &st, err);
+	/* `run --detach` is create + start in one runtime process: one Go (or
+	 * crun) start-up less on the path than create, then start. Whatever
+	 * happens, cleanup deletes the container (quietly if there is none). */
+	r->created_container = true;
+	ret = runtime_call(&r->rt, "run",
+			   (const char *const[]){"--detach", "--bundle", r->bundle, "--pid-file",
+						 pidfile, r->id, NULL},
+			   false, &st, err);
 	if (ret < 0)
 		return ret;
 	if (st != 0)
-		return ward_err_set(err, -WARD_E_STATE, "%s create failed (exit %d)", r->rt.bin,
-				    st);
-	r->created_container = true;
+		return ward_err_set(err, -WARD_E_STATE, "%s run failed (exit %d)", r->rt.bin, st);
+	TRACE("%s run --detach done", r->rt.bin);
 	ret = ward_file_read(pidfile, 64, &pidtxt, &size, err);
 	if (ret < 0)
 		return ward_err_prefix(err, "container pid");
@@ -504,17 +592,14 @@ static int start(struct run *r, struct ward_err *err)
 		return ward_err_set(err, -WARD_E_MALFORMED, "container pid file: '%.20s'",
 				    (char *)pidtxt);
 	r->pid = (pid_t)pid;
+	/* the app cannot listen before ward-init has attested and unpacked:
+	 * the relay is up long before, though it starts after the container */
 	if (r->o->port_count &&
 	    (r->o->network == WARD_NET_PRIVATE || r->o->network == WARD_NET_PATH)) {
 		ret = rt_proxy_start(r->o->ports, r->o->port_count, r->pid, &r->proxy, err);
 		if (ret < 0)
 			return ret;
 	}
-	ret = runtime_call(&r->rt, "start", (const char *const[]){r->id, NULL}, false, &st, err);
-	if (ret < 0)
-		return ret;
-	if (st != 0)
-		return ward_err_set(err, -WARD_E_STATE, "%s start failed (exit %d)", r->rt.bin, st);
 	return 0;
 }
 
@@ -575,6 +660,7 @@ static int supervise(struct run *r, int *ret_code, struct ward_err *err)
 			if (p <= 0)
 				break;
 			if (p == r->pid) {
+				TRACE("container init exited");
 				*ret_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 				return 0;
 			}
@@ -624,6 +710,7 @@ static int run_blocked(const struct ward_run_opts *o, int *ret_exit_code, struct
 	const char *root = o->state_root ? o->state_root : WARD_RUN_STATE_ROOT;
 	int ret, code = 1;
 
+	TRACE("begin");
 	if (o->network == WARD_NET_NONE && o->port_count)
 		return ward_err_set(err, -WARD_E_USAGE, "-p cannot publish with --network none");
 	if (o->name) {
@@ -755,6 +842,7 @@ static int run_blocked(const struct ward_run_opts *o, int *ret_exit_code, struct
 		_exit(0);
 	}
 	cleanup(&r, false);
+	TRACE("cleaned up");
 	if (ret < 0)
 		return ret;
 	*ret_exit_code = code;

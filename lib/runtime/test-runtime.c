@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,73 @@ WARD_TEST(bundle_config)
 	b.bundle = "/nonexistent-ward-dir";
 	CHECK(rt_bundle_write(&b, &err) < 0);
 	CHECK_OK(ward_rm_rf(dir, &err), &err);
+}
+
+WARD_TEST(write_volatile)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	char dir[] = "/tmp/ward-rt-test-XXXXXX", path[128], longp[PATH_MAX + 8];
+	uint8_t *data = NULL;
+	size_t size;
+	struct stat st;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	CHECK_OK(rt_write_volatile(path, "one", 3, 0640, &err), &err);
+	CHECK_INT(stat(path, &st), ==, 0);
+	CHECK_INT(st.st_mode & 07777, ==, 0640);
+	/* replaced whole, never appended; size 0 is a file too */
+	CHECK_OK(rt_write_volatile(path, "", 0, 0600, &err), &err);
+	CHECK_OK(ward_file_read(path, 64, &data, &size, &err), &err);
+	CHECK_INT(size, ==, 0);
+	free(data);
+	CHECK_OK(rt_write_volatile(path, "two", 3, 0600, &err), &err);
+	CHECK_OK(ward_file_read(path, 64, &data, &size, &err), &err);
+	CHECK_MEM(data, "two", 3);
+	CHECK_INT(size, ==, 3);
+	free(data);
+	/* the errors: no directory, a name too long; no temp file is left */
+	CHECK_ERR(rt_write_volatile("/nonexistent-ward-dir/f", "x", 1, 0600, &err), -ENOENT);
+	CHECK_MSG(&err, "/nonexistent-ward-dir/f");
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	CHECK_ERR(rt_write_volatile(longp, "x", 1, 0600, &err), -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/dir", dir);
+	CHECK_INT(mkdir(path, 0700), ==, 0);
+	CHECK(rt_write_volatile(path, "x", 1, 0600, &err) < 0); /* rename over a directory */
+	CHECK_MSG(&err, "rename");
+	CHECK_OK(ward_rm_rf(path, &err), &err);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	CHECK_INT(unlink(path), ==, 0);
+	CHECK_INT(rmdir(dir), ==, 0); /* fails if a temp file was left behind */
+}
+
+WARD_TEST(run_trace_format)
+{
+	char buf[256];
+	int p[2], saved;
+	ssize_t n;
+	double t;
+	char comp[32], what[64];
+
+	CHECK_INT(setenv("WARD_TRACE", "1", 1), ==, 0);
+	CHECK_INT(pipe(p), ==, 0);
+	saved = dup(STDERR_FILENO);
+	CHECK_INT(dup2(p[1], STDERR_FILENO), ==, STDERR_FILENO);
+	ward_run_trace("unit", "step %d", 7);
+	CHECK_INT(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK_INT(sscanf(buf, "ward-trace %lf %31[^:]: %63[^\n]", &t, comp, what), ==, 3);
+	CHECK_STR(comp, "unit");
+	CHECK_STR(what, "step 7");
+	CHECK(t > 1.6e9);
+	CHECK_INT(buf[n - 1], ==, '\n');
 }
 
 WARD_TEST(state_list_get_remove)

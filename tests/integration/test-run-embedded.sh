@@ -12,14 +12,17 @@ export WARD_SIM_STATE=$T/sim
 BG=
 trap '[ -n "$BG" ] && kill $BG 2>/dev/null; wait 2>/dev/null; cleanup_all' EXIT
 
-gone() { # gone NAME: the embedded state dir named in $OUT and its coordinator are gone
-	local d
-	d=$(grep -o '/tmp/ward-embedded\.[A-Za-z0-9]*' "$OUT" | head -1)
-	if [ -z "$d" ]; then
+gone() { # gone NAME: the embedded dirs named in $OUT (state, image) and its coordinator are gone
+	local d dirs
+	dirs=$(grep -o '/\(tmp\|dev/shm\)/ward-embedded\.[A-Za-z0-9]*' "$OUT" | head -2)
+	if [ -z "$dirs" ]; then
 		echo "FAIL $1: no embedded state dir in the output"; fail=1
-	elif [ -e "$d" ] || pgrep -f -- "$d" >/dev/null; then
-		echo "FAIL $1: $d or its coordinator is left"; fail=1
 	fi
+	for d in $dirs; do
+		if [ -e "$d" ] || pgrep -f -- "$d" >/dev/null; then
+			echo "FAIL $1: $d or its coordinator is left"; fail=1
+		fi
+	done
 }
 
 check tiny 3 "$WARD" run "$IMAGES/tiny/oci" -- sh -c 'echo secret-len ${#WARD_DEMO_SECRET}; exit 3'
