@@ -253,6 +253,9 @@ int ward_coord_attest_verifier_new_opts(const struct ward_coord_attest_opts *o,
 		return ward_err_set(err, -ENOMEM, "verifier: out of memory");
 	av->v.verify = attest_verify;
 	av->v.ctx = av;
+	/* The SNP path keeps its caches under locks; DCAP collateral is not
+	 * shared that way, so TDX/SGX quotes are verified one at a time. */
+	av->v.concurrent_tees = 1u << WARD_TEE_SNP | 1u << WARD_TEE_SIM;
 	pthread_mutex_init(&av->table_lock, NULL);
 	av->insecure_at = o->insecure_at;
 	if (o->sim_ark)
