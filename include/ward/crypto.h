@@ -429,3 +429,6 @@ WARD_PUBLIC int ward_sign_fast(const struct ward_pkey *key, enum ward_sig_alg al
 WARD_PUBLIC int ward_verify_fast(const struct ward_pkey *key, enum ward_sig_alg alg,
 				 enum ward_sig_encoding enc, const void *msg, size_t msg_size,
 				 const void *sig, size_t sig_size, struct ward_err *err);
+/* SHA-256 of the CRL's DER encoding (like ward_x509_fingerprint()). */
+WARD_PUBLIC int ward_crl_fingerprint(const struct ward_crl *crl, uint8_t out[32],
+				     struct ward_err *err);
