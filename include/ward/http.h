@@ -114,8 +114,8 @@ WARD_PUBLIC int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(voi
 				    struct ward_http_timer **ret, struct ward_err *err);
 /* The same on a given loop (fn then runs on that loop's thread). */
 WARD_PUBLIC int ward_http_timer_new_on(struct ward_http_server *srv, unsigned loop,
-				       void (*fn)(void *ud), void *ud,
-				       struct ward_http_timer **ret, struct ward_err *err);
+				       void (*fn)(void *ud), void *ud, struct ward_http_timer **ret,
+				       struct ward_err *err);
 /* (Re)arm to fire once after usec microseconds. */
 WARD_PUBLIC void ward_http_timer_arm(struct ward_http_timer *t, unsigned usec);
 WARD_PUBLIC struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t);

@@ -1372,8 +1372,7 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 		return refuse_attest(c, req, tee, 401, "AttestationFailed",
 				     "session expired during attestation");
 	if (!c->manifest)
-		return refuse_attest(c, req, tee, 401, "AttestationFailed",
-				     "no manifest is set");
+		return refuse_attest(c, req, tee, 401, "AttestationFailed", "no manifest is set");
 	for (size_t i = 0; i < c->manifest->package_count; i++) {
 		struct ward_err pe = WARD_ERR_INIT;
 		size_t used = strlen(first_reason);

@@ -24,10 +24,9 @@
 
 /* The order n of the P-384 group (FIPS 186-4 D.1.2.4), big-endian. */
 static const uint8_t P384_N[P384_SIZE] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
-    0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
 };
 
 static bool fast_path(const struct ward_pkey *key, enum ward_sig_alg alg,
@@ -69,7 +68,8 @@ static int public_point(const struct ward_pkey *key, struct ecc_point *pub, stru
 
 	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
 	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
-	    BN_bn2binpad(bx, x, P384_SIZE) != P384_SIZE || BN_bn2binpad(by, y, P384_SIZE) != P384_SIZE)
+	    BN_bn2binpad(bx, x, P384_SIZE) != P384_SIZE ||
+	    BN_bn2binpad(by, y, P384_SIZE) != P384_SIZE)
 		return ward_crypto_err(err, -WARD_E_CRYPTO, "EC P-384 public key unreadable");
 	mpz_init(mx);
 	mpz_init(my);
@@ -83,9 +83,9 @@ static int public_point(const struct ward_pkey *key, struct ecc_point *pub, stru
 	return 0;
 }
 
-int ward_verify_fast(const struct ward_pkey *key, enum ward_sig_alg alg,
-		     enum ward_sig_encoding enc, const void *msg, size_t msg_size, const void *sig,
-		     size_t sig_size, struct ward_err *err)
+int ward_verify_fast(const struct ward_pkey *key, enum ward_sig_alg alg, enum ward_sig_encoding enc,
+		     const void *msg, size_t msg_size, const void *sig, size_t sig_size,
+		     struct ward_err *err)
 {
 	const bool le = enc == WARD_SIG_RAW_LE;
 	struct ecc_point pub;

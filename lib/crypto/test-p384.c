@@ -63,12 +63,12 @@ WARD_TEST(p384_fast_verify_rfc6979)
 				  &err),
 		 &err);
 	/* Wrong message, wrong byte order, every bit of r and s flipped. */
-	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "samplf", 6, be,
-				   96, &err),
+	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "samplf", 6, be, 96,
+				   &err),
 		  -WARD_E_VERIFY);
 	CHECK_MSG(&err, "does not verify");
-	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, "sample", 6, be,
-				   96, &err),
+	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, "sample", 6, be, 96,
+				   &err),
 		  -WARD_E_VERIFY);
 	for (size_t bit = 0; bit < 96 * 8; bit++) {
 		uint8_t bad[96];
@@ -78,8 +78,8 @@ WARD_TEST(p384_fast_verify_rfc6979)
 		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		fast = ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "sample", 6,
 					bad, 96, &err);
-		ref = ward_verify(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "sample", 6, bad,
-				  96, &err);
+		ref = ward_verify(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "sample", 6, bad, 96,
+				  &err);
 		CHECK_INT(fast, ==, -WARD_E_VERIFY);
 		CHECK_INT(ref, ==, fast);
 	}
@@ -118,8 +118,8 @@ WARD_TEST(p384_fast_verify_errors_match)
 					   bad, 96, &err),
 			  -WARD_E_VERIFY);
 		CHECK_MSG(&err, "outside 1..n-1");
-		CHECK_ERR(ward_verify(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "sample", 6,
-				      bad, 96, &err),
+		CHECK_ERR(ward_verify(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_BE, "sample", 6, bad,
+				      96, &err),
 			  -WARD_E_VERIFY);
 		CHECK_MSG(&err, "outside 1..n-1");
 	}
@@ -128,9 +128,9 @@ WARD_TEST(p384_fast_verify_errors_match)
 	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA256, WARD_SIG_RAW_BE, "sample", 6, sig,
 				   96, &err),
 		  -WARD_E_VERIFY);
-	CHECK_ERR(ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_DER, "sample", 6, sig, 96,
-				   &err),
-		  -WARD_E_VERIFY);
+	CHECK_ERR(
+	    ward_verify_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_DER, "sample", 6, sig, 96, &err),
+	    -WARD_E_VERIFY);
 	CHECK_ERR(ward_verify_fast(pub, (enum ward_sig_alg)99, WARD_SIG_RAW_BE, "sample", 6, sig,
 				   96, &err),
 		  -WARD_E_USAGE);
@@ -179,8 +179,8 @@ WARD_TEST(p384_fast_sign_round_trips)
 				 &err);
 			CHECK(memcmp(again, fast, 48) != 0);
 			/* another key's signature does not verify */
-			CHECK_ERR(ward_verify_fast(other, WARD_SIG_ECDSA_SHA384, encs[e], msg,
-						   size, fast, fast_size, &err),
+			CHECK_ERR(ward_verify_fast(other, WARD_SIG_ECDSA_SHA384, encs[e], msg, size,
+						   fast, fast_size, &err),
 				  -WARD_E_VERIFY);
 		}
 	}
@@ -195,19 +195,19 @@ WARD_TEST(p384_fast_sign_errors_and_fallback)
 	size_t size = 0;
 
 	CHECK(pub);
-	CHECK_ERR(ward_sign_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, "x", 1, &sig, &size,
-				 &err),
-		  -WARD_E_USAGE);
+	CHECK_ERR(
+	    ward_sign_fast(pub, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, "x", 1, &sig, &size, &err),
+	    -WARD_E_USAGE);
 	CHECK_MSG(&err, "private key");
 	CHECK(sig == NULL);
 	/* Other keys and encodings go through ward_sign() unchanged. */
 	CHECK_OK(ward_pkey_generate(WARD_KEY_EC_P256, 0, &p256, &err), &err);
-	CHECK_OK(ward_sign_fast(p256, WARD_SIG_ECDSA_SHA256, WARD_SIG_DER, "x", 1, &sig, &size,
-				&err),
-		 &err);
-	CHECK_OK(ward_verify_fast(p256, WARD_SIG_ECDSA_SHA256, WARD_SIG_DER, "x", 1, sig, size,
-				  &err),
-		 &err);
+	CHECK_OK(
+	    ward_sign_fast(p256, WARD_SIG_ECDSA_SHA256, WARD_SIG_DER, "x", 1, &sig, &size, &err),
+	    &err);
+	CHECK_OK(
+	    ward_verify_fast(p256, WARD_SIG_ECDSA_SHA256, WARD_SIG_DER, "x", 1, sig, size, &err),
+	    &err);
 	CHECK_ERR(ward_sign_fast(p256, WARD_SIG_ECDSA_SHA384, (enum ward_sig_encoding)9, "x", 1,
 				 &sig, &size, &err),
 		  -WARD_E_USAGE);

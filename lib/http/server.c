@@ -126,8 +126,7 @@ struct ward_http_server *ward_http_server_free(struct ward_http_server *srv)
 	return NULL;
 }
 
-int ward_http_server_set_loops(struct ward_http_server *srv, unsigned count,
-			       struct ward_err *err)
+int ward_http_server_set_loops(struct ward_http_server *srv, unsigned count, struct ward_err *err)
 {
 	if (count < 1 || count > WARD_HTTP_LOOPS_MAX)
 		return ward_err_set(err, -WARD_E_USAGE, "http: %u event loops (1 to %d)", count,
@@ -226,8 +225,8 @@ int ward_http_server_listen(struct ward_http_server *srv, const char *addr, uint
 		evhttp_set_max_body_size(http, (ev_ssize_t)max_body);
 		evhttp_set_max_headers_size(http, WARD_HTTP_HEADERS_MAX);
 		evhttp_set_timeout(http, 30);
-		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-						     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						     EVHTTP_REQ_DELETE);
 		evhttp_set_gencb(http, dispatch, ll);
 		if (tls)
 			evhttp_set_bevcb(http, bev_tls, ll);

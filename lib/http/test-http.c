@@ -18,7 +18,7 @@ struct fixture {
 	uint16_t port;
 	pthread_t thread;
 	bool running;
-	unsigned loops; /* 0: default */
+	unsigned loops;		 /* 0: default */
 	ward_http_handler_fn fn; /* NULL: handler */
 };
 
@@ -298,8 +298,8 @@ WARD_TEST(http_loops_errors)
 	CHECK_OK(ward_http_server_set_loops(srv, 3, &err), &err);
 	CHECK_INT(ward_http_server_loops(srv), ==, 3);
 	CHECK_OK(ward_http_timer_new_on(srv, 2, timer_probe_cb, NULL, &t, &err), &err);
-	CHECK_OK(ward_http_server_listen(srv, "127.0.0.1", 0, NULL, 1024, loop_handler, NULL,
-					 NULL, &err),
+	CHECK_OK(ward_http_server_listen(srv, "127.0.0.1", 0, NULL, 1024, loop_handler, NULL, NULL,
+					 &err),
 		 &err);
 	CHECK_ERR(ward_http_server_set_loops(srv, 4, &err), -WARD_E_USAGE);
 	CHECK_MSG(&err, "before adding listeners");

@@ -612,8 +612,7 @@ WARD_TEST(synthetic_crl_chain_cache)
 		claims = (json_decref(claims), NULL);
 	}
 	/* The same chain with a CRL that revokes the ASK. */
-	CHECK_ERR(verify_crl_at(rep, &p, leaf, revoking, true, now, &claims, &err),
-		  -WARD_E_VERIFY);
+	CHECK_ERR(verify_crl_at(rep, &p, leaf, revoking, true, now, &claims, &err), -WARD_E_VERIFY);
 	CHECK_MSG(&err, "revoked");
 	/* The clean CRL before its thisUpdate and at its nextUpdate. */
 	CHECK_ERR(verify_crl_at(rep, &p, leaf, clean, true, now - 120, &claims, &err),
