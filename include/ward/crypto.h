@@ -414,7 +414,7 @@ WARD_PUBLIC int ward_x509_create(const struct ward_x509_template *t,
 				 const struct ward_pkey *issuer_key, enum ward_sig_alg alg,
 				 struct ward_x509 **ret, struct ward_err *err);
 
-/* ---- faster ECDSA P-384 (coord helper) --------------------------------- */
+/* ---- added for the coordinator: faster ECDSA P-384, CRL fingerprint ---- */
 
 /* ward_sign() and ward_verify() with the same arguments, checks, results
  * and error codes. ECDSA-SHA384 with a P-384 key and a raw (r || s)
