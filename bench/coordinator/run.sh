@@ -3,7 +3,7 @@
 # Benchmark: complete KBS flows (auth + attest with sim SNP evidence +
 # resource fetch, each over TLS 1.3 with keep-alive) per second against a
 # real coordinator on loopback, with N concurrent clients.
-#   [TOKEN_TTL=S] [VERIFIER=attest|builtin] bench/coordinator/run.sh BUILD_DIR [CLIENTS] [FLOWS] [RESOURCE]
+#   [TOKEN_TTL=S] [VERIFIER=attest|builtin] [WARD_COORD_LOOPS=N] bench/coordinator/run.sh BUILD_DIR [CLIENTS] [FLOWS] [RESOURCE]
 # Prints one JSON line per run (flows/s, p50/p99 ms, errors, server RSS
 # before/after). The client runs on the same 2 cores and pays the sim
 # TEE's report signing (ECDSA P-384), which real hardware does in the PSP.

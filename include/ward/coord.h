@@ -60,6 +60,10 @@ struct ward_coord_verifier {
 	int (*verify)(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 		      struct ward_coord_claims *ret, struct ward_err *err);
 	void *ctx;
+	/* Bit (1 << tee) set: verify() may run for that TEE on several threads
+	 * at once (the coordinator then calls it outside its lock); others
+	 * are called one at a time. */
+	unsigned concurrent_tees;
 };
 
 /* The built-in SEV-SNP-format verifier: report signature by the VCEK of
@@ -153,6 +157,8 @@ struct ward_coord_opts {
 	const struct ward_coord_verifier *verifier; /* borrowed */
 	int64_t token_ttl;			    /* seconds, default 300 */
 	int64_t session_ttl;			    /* seconds, default 300 */
+	unsigned loops; /* HTTP event-loop threads; 0: $WARD_COORD_LOOPS, else one
+			 * per online CPU up to 4 (at most WARD_HTTP_LOOPS_MAX) */
 };
 
 struct ward_coord;

@@ -413,3 +413,22 @@ WARD_PUBLIC int ward_x509_create(const struct ward_x509_template *t,
 				 const struct ward_pkey *subject_key, const struct ward_x509 *issuer,
 				 const struct ward_pkey *issuer_key, enum ward_sig_alg alg,
 				 struct ward_x509 **ret, struct ward_err *err);
+
+/* ---- added for the coordinator: faster ECDSA P-384, CRL fingerprint ---- */
+
+/* ward_sign() and ward_verify() with the same arguments, checks, results
+ * and error codes. ECDSA-SHA384 with a P-384 key and a raw (r || s)
+ * encoding runs on Nettle's constant-time secp384r1 code (the nonce k
+ * comes from OpenSSL's private DRBG), several times faster than OpenSSL
+ * 3.0's generic curve code; every other combination is passed to
+ * ward_sign()/ward_verify(). For the SEV-SNP report signature (verifier
+ * and sim TEE). */
+WARD_PUBLIC int ward_sign_fast(const struct ward_pkey *key, enum ward_sig_alg alg,
+			       enum ward_sig_encoding enc, const void *msg, size_t msg_size,
+			       uint8_t **ret, size_t *ret_size, struct ward_err *err);
+WARD_PUBLIC int ward_verify_fast(const struct ward_pkey *key, enum ward_sig_alg alg,
+				 enum ward_sig_encoding enc, const void *msg, size_t msg_size,
+				 const void *sig, size_t sig_size, struct ward_err *err);
+/* SHA-256 of the CRL's DER encoding (like ward_x509_fingerprint()). */
+WARD_PUBLIC int ward_crl_fingerprint(const struct ward_crl *crl, uint8_t out[32],
+				     struct ward_err *err);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* HTTP/1.1 over TLS 1.3: a server on libevent's evhttp (one event loop,
- * any number of listeners, each HTTPS or plain HTTP) and a small blocking
+/* HTTP/1.1 over TLS 1.3: a server on libevent's evhttp (one or more event
+ * loops, any number of listeners, each HTTPS or plain HTTP) and a small blocking
  * client with keep-alive for the CLI, tests and the load generator. TLS
  * comes from ward/tls.h; this module includes no OpenSSL header. */
 
@@ -17,6 +17,7 @@
 
 #define WARD_HTTP_BODY_MAX (4u << 20)
 #define WARD_HTTP_HEADERS_MAX (64u << 10)
+#define WARD_HTTP_LOOPS_MAX 8
 
 struct ward_http_server;
 struct ward_http_req; /* one request, valid until it is answered */
@@ -30,6 +31,14 @@ static inline void ward_http_server_freep(struct ward_http_server **s)
 {
 	ward_http_server_free(*s);
 }
+/* Serve with count event loops (1..WARD_HTTP_LOOPS_MAX; default 1), each on
+ * its own thread while ward_http_server_run() runs. Call before adding
+ * listeners. Every loop accepts from every listener and serves the
+ * connections it accepted: handlers and timers of different loops run
+ * concurrently, those of one loop one after another. */
+WARD_PUBLIC int ward_http_server_set_loops(struct ward_http_server *srv, unsigned count,
+					   struct ward_err *err);
+WARD_PUBLIC unsigned ward_http_server_loops(const struct ward_http_server *srv);
 /* Listen on addr:port ("127.0.0.1", 0 picks a port: see *ret_port, may be
  * NULL). tls (borrowed, must outlive the server) makes it HTTPS; NULL is
  * plain HTTP (for /metrics). Bodies above max_body are refused with 413. */
@@ -44,6 +53,8 @@ WARD_PUBLIC int ward_http_server_run(struct ward_http_server *srv, bool stop_on_
 /* Ask the loop to stop; safe from another thread. */
 WARD_PUBLIC void ward_http_server_stop(struct ward_http_server *srv);
 
+/* The loop (0..loops-1) serving req: its reply must be sent from there. */
+WARD_PUBLIC unsigned ward_http_req_loop(const struct ward_http_req *req);
 /* Request accessors; strings are borrowed from the request. */
 WARD_PUBLIC const char *ward_http_req_method(const struct ward_http_req *req);
 /* The URI path, percent-decoded ("/kbs/v0/auth"); NULL if undecodable. */
@@ -97,16 +108,25 @@ WARD_PUBLIC int ward_http_client_peer_cert(struct ward_http_client *c, struct wa
 /* "host:port" of the base URL (borrowed). */
 WARD_PUBLIC const char *ward_http_client_authority(const struct ward_http_client *c);
 
-/* A one-shot timer on the server's loop (for group commit and the like). */
+/* A one-shot timer on the server's loop 0 (for group commit and the like). */
 struct ward_http_timer;
 WARD_PUBLIC int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(void *ud), void *ud,
 				    struct ward_http_timer **ret, struct ward_err *err);
+/* The same on a given loop (fn then runs on that loop's thread). */
+WARD_PUBLIC int ward_http_timer_new_on(struct ward_http_server *srv, unsigned loop,
+				       void (*fn)(void *ud), void *ud, struct ward_http_timer **ret,
+				       struct ward_err *err);
 /* (Re)arm to fire once after usec microseconds. */
 WARD_PUBLIC void ward_http_timer_arm(struct ward_http_timer *t, unsigned usec);
 WARD_PUBLIC struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t);
+static inline void ward_http_timer_freep(struct ward_http_timer **t)
+{
+	ward_http_timer_free(*t);
+}
 
 /* Present new_tls on every listener that used old_tls, for connections
- * made from now on (both borrowed; old_tls may be freed afterwards). */
+ * made from now on (both borrowed; old_tls may be freed afterwards, also
+ * while other loops run). */
 WARD_PUBLIC void ward_http_server_replace_tls(struct ward_http_server *srv,
 					      struct ward_tls_ctx *old_tls,
 					      struct ward_tls_ctx *new_tls);

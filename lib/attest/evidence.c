@@ -4,6 +4,7 @@
  * verification to the TEE's verifier. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,6 +81,54 @@ static int add_cert(struct ward_evidence *ev, struct ward_x509 *cert, struct war
 	return 0;
 }
 
+/* Parsed DER certificates, remembered per process by the SHA-256 of their
+ * exact bytes: a platform sends the same VCEK and ASK with every report,
+ * and OpenSSL 3.0 spends ~0.1 ms decoding each one (mostly its public key
+ * decoder lookup). A hit returns a new reference to the object parsing
+ * those bytes produced, so every later check sees what it would have seen;
+ * only successful parses are remembered, the oldest entry goes first. */
+#define CERT_CACHE_SIZE 32
+
+static struct {
+	uint8_t hash[32];
+	struct ward_x509 *cert; /* owned reference, NULL when unused */
+} g_cert_cache[CERT_CACHE_SIZE];
+static unsigned g_cert_cache_next;
+static pthread_mutex_t g_cert_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int cert_from_der_cached(const uint8_t *der, size_t size, struct ward_x509 **ret,
+				struct ward_err *err)
+{
+	struct ward_x509 *cert = NULL, *old;
+	uint8_t hash[32];
+	int r;
+
+	r = ward_hash(WARD_HASH_SHA256, der, size, hash, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&g_cert_cache_lock);
+	for (size_t i = 0; i < CERT_CACHE_SIZE && !cert; i++)
+		if (g_cert_cache[i].cert && memcmp(g_cert_cache[i].hash, hash, 32) == 0)
+			cert = ward_x509_ref(g_cert_cache[i].cert);
+	pthread_mutex_unlock(&g_cert_cache_lock);
+	if (cert) {
+		*ret = cert;
+		return 0;
+	}
+	r = ward_x509_from_der(der, size, &cert, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&g_cert_cache_lock);
+	old = g_cert_cache[g_cert_cache_next].cert;
+	memcpy(g_cert_cache[g_cert_cache_next].hash, hash, 32);
+	g_cert_cache[g_cert_cache_next].cert = ward_x509_ref(cert);
+	g_cert_cache_next = (g_cert_cache_next + 1) % CERT_CACHE_SIZE;
+	pthread_mutex_unlock(&g_cert_cache_lock);
+	ward_x509_free(old);
+	*ret = cert;
+	return 0;
+}
+
 /* Add every certificate in buf (a PEM bundle or one DER certificate). */
 static int add_certs_bytes(struct ward_evidence *ev, const uint8_t *buf, size_t size,
 			   struct ward_err *err)
@@ -109,7 +158,7 @@ static int add_certs_bytes(struct ward_evidence *ev, const uint8_t *buf, size_t 
 	{
 		struct ward_x509 *cert = NULL;
 
-		r = ward_x509_from_der(buf, size, &cert, err);
+		r = cert_from_der_cached(buf, size, &cert, err);
 		if (r < 0)
 			return r;
 		return add_cert(ev, cert, err);

@@ -2,12 +2,14 @@
 /* The coordinator service: state, identity, KBS protocol, admin API. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coord-internal.h"
 #include "ward/ca.h"
@@ -43,8 +45,22 @@ struct session {
 	enum ward_tee_type tee;
 	char *package;				   /* owned */
 	char workload[WARD_MANIFEST_NAME_MAX + 1]; /* bundle fetched for, or "" */
-	char *tee_jwk; /* owned: canonical JSON text of the attested key (small: no
-			* parsed key is kept per session) */
+	char *tee_jwk; /* owned: canonical JSON text of the attested key (small: a
+			* parsed key is kept only in the recent-key ring) */
+	int key_slot;  /* index into ward_coord.recent_keys, or -1 */
+};
+
+/* The parsed tee keys of the most recently attested sessions: a TEE fetches
+ * its resources right after attesting, and re-importing (and re-validating)
+ * the key from its JWK text for every request cost ~8% of a flow's CPU.
+ * Bounded, so memory stays ~0.4 KB per session whatever the rate; an older
+ * session falls back to its JWK text. */
+#define RECENT_KEYS 256
+
+struct recent_key {
+	struct session *session; /* borrowed; NULL when the slot is free */
+	struct ward_pkey *key;	 /* owned */
+	json_t *jwk;		 /* owned */
 };
 
 /* Latency histogram bucket bounds (seconds) for /metrics. */
@@ -57,6 +73,16 @@ struct metrics {
 	uint64_t releases, release_refusals;
 	uint64_t latency_count, latency_buckets[NBUCKETS];
 	double latency_sum;
+};
+
+/* Group commit, per event loop: attestation and release replies wait (a
+ * few ms) for their audit records to be committed together; each reply is
+ * sent from the loop that owns its request. */
+struct coord_loop {
+	struct ward_coord *c;
+	struct pending *pending; /* owned, PENDING_MAX entries */
+	size_t pending_count;
+	struct ward_http_timer *timer; /* on this loop */
 };
 
 struct ward_coord {
@@ -75,13 +101,17 @@ struct ward_coord {
 	struct ward_http_server *srv;
 	uint16_t port, metrics_port;
 	struct session *sessions[SESSION_BUCKETS];
+	struct recent_key recent_keys[RECENT_KEYS];
+	unsigned recent_next;
 	size_t session_count;
 	struct metrics m;
-	/* Group commit: attestation and release replies wait (a few ms) for
-	 * their audit records to be committed together. */
-	struct pending *pending;
-	size_t pending_count;
-	struct ward_http_timer *timer;
+	/* The HTTP server runs several event loops (threads). Everything in
+	 * this struct is used under lock; kbs_attest() and kbs_resource()
+	 * drop it only around pure computation on their own copies (evidence
+	 * verification, JWE encryption). */
+	pthread_mutex_t lock;
+	struct coord_loop loops[WARD_HTTP_LOOPS_MAX];
+	unsigned loop_count;
 	struct ward_http_timer *sweep_timer; /* drops expired sessions every few seconds */
 };
 
@@ -100,6 +130,23 @@ struct pending {
 
 #define PENDING_MAX 256
 #define GROUP_COMMIT_USEC 1500
+
+/* Event loops: opts->loops, else $WARD_COORD_LOOPS, else one per online
+ * CPU up to 4. */
+static unsigned coord_loops(const struct ward_coord_opts *opts)
+{
+	const char *env = getenv("WARD_COORD_LOOPS");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t n = 0;
+
+	if (opts->loops)
+		n = opts->loops;
+	else if (env && ward_parse_u32(env, &n) < 0)
+		n = 0;
+	if (n == 0)
+		n = cpus > 0 ? (uint32_t)WARD_MIN(cpus, 4) : 1;
+	return WARD_MIN(n, (uint32_t)WARD_HTTP_LOOPS_MAX);
+}
 
 static int64_t now_s(void)
 {
@@ -125,8 +172,39 @@ static unsigned bucket_of(const char *id)
 	return h % SESSION_BUCKETS;
 }
 
-static void session_free(struct session *s)
+static void recent_key_clear(struct recent_key *k)
 {
+	if (k->session)
+		k->session->key_slot = -1;
+	k->session = NULL;
+	k->key = ward_pkey_free(k->key);
+	json_decref(k->jwk);
+	k->jwk = NULL;
+}
+
+/* Remember key and jwk (new references taken) as session s's parsed key. */
+static void recent_key_put(struct ward_coord *c, struct session *s, struct ward_pkey *key,
+			   json_t *jwk)
+{
+	unsigned slot = c->recent_next;
+	struct recent_key *k = &c->recent_keys[slot];
+
+	c->recent_next = (slot + 1) % RECENT_KEYS;
+	recent_key_clear(k);
+	k->key = ward_pkey_ref(key);
+	k->jwk = json_incref(jwk);
+	if (!k->key || !k->jwk) {
+		recent_key_clear(k);
+		return;
+	}
+	k->session = s;
+	s->key_slot = (int)slot;
+}
+
+static void session_free(struct ward_coord *c, struct session *s)
+{
+	if (s->key_slot >= 0)
+		recent_key_clear(&c->recent_keys[s->key_slot]);
 	free(s->package);
 	free(s->tee_jwk);
 	free(s);
@@ -144,7 +222,7 @@ static void sessions_sweep(struct ward_coord *c, bool all)
 
 			if (all || s->expires <= now) {
 				*pp = s->next;
-				session_free(s);
+				session_free(c, s);
 				c->session_count--;
 			} else {
 				pp = &s->next;
@@ -157,7 +235,9 @@ static void sweep_tick(void *ud)
 {
 	struct ward_coord *c = ud;
 
+	pthread_mutex_lock(&c->lock);
 	sessions_sweep(c, false);
+	pthread_mutex_unlock(&c->lock);
 	ward_http_timer_arm(c->sweep_timer, SWEEP_USEC);
 }
 
@@ -176,7 +256,7 @@ static void session_drop(struct ward_coord *c, struct session *victim)
 	for (; *pp; pp = &(*pp)->next)
 		if (*pp == victim) {
 			*pp = victim->next;
-			session_free(victim);
+			session_free(c, victim);
 			c->session_count--;
 			return;
 		}
@@ -197,6 +277,7 @@ static int session_new(struct ward_coord *c, int64_t ttl, bool admin, struct ses
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ward_err_set(err, -ENOMEM, "out of memory");
+	s->key_slot = -1;
 	r = ward_random(raw, sizeof(raw), err);
 	if (r >= 0)
 		r = ward_random(nonce, sizeof(nonce), err);
@@ -271,17 +352,19 @@ static char *problem_text(int status, const char *type, const char *detail)
 	return text;
 }
 
-static void flush_pending(void *ud)
+/* Commit the audit records of L's queued replies and send them. Called
+ * with c->lock held, on L's loop (or after the loops stopped). */
+static void flush_pending_locked(struct coord_loop *L)
 {
-	struct ward_coord *c = ud;
+	struct ward_coord *c = L->c;
 	struct ward_err err = WARD_ERR_INIT;
 	int r;
 
-	if (c->pending_count == 0)
+	if (L->pending_count == 0)
 		return;
 	r = ward_store_begin(c->store, &err);
-	for (size_t i = 0; r >= 0 && i < c->pending_count; i++) {
-		struct pending *p = &c->pending[i];
+	for (size_t i = 0; r >= 0 && i < L->pending_count; i++) {
+		struct pending *p = &L->pending[i];
 
 		r = ward_audit_append(c->store, now_s(), p->kind, p->subject, p->detail, NULL,
 				      &err);
@@ -291,10 +374,10 @@ static void flush_pending(void *ud)
 	else
 		ward_store_rollback(c->store);
 	if (r < 0)
-		ward_error("audit commit failed, refusing %zu replies: %s", c->pending_count,
+		ward_error("audit commit failed, refusing %zu replies: %s", L->pending_count,
 			   err.msg);
-	for (size_t i = 0; i < c->pending_count; i++) {
-		struct pending *p = &c->pending[i];
+	for (size_t i = 0; i < L->pending_count; i++) {
+		struct pending *p = &L->pending[i];
 
 		if (r < 0 && p->status == 200) {
 			/* No audit record, no release: fail closed. */
@@ -317,7 +400,16 @@ static void flush_pending(void *ud)
 		free(p->subject);
 		json_decref(p->detail);
 	}
-	c->pending_count = 0;
+	L->pending_count = 0;
+}
+
+static void flush_pending(void *ud)
+{
+	struct coord_loop *L = ud;
+
+	pthread_mutex_lock(&L->c->lock);
+	flush_pending_locked(L);
+	pthread_mutex_unlock(&L->c->lock);
 }
 
 /* Queue a reply until its audit record (kind, subject, detail: consumed)
@@ -326,11 +418,12 @@ static void defer_reply(struct ward_coord *c, struct ward_http_req *req, int sta
 			const char *content_type, char *body, char *cookie, const char *kind,
 			json_t *detail)
 {
+	struct coord_loop *L = &c->loops[ward_http_req_loop(req)];
 	struct pending *p;
 
-	if (c->pending_count >= PENDING_MAX)
-		flush_pending(c);
-	p = &c->pending[c->pending_count];
+	if (L->pending_count >= PENDING_MAX)
+		flush_pending_locked(L);
+	p = &L->pending[L->pending_count];
 	*p = (struct pending){.req = req,
 			      .status = status,
 			      .content_type = content_type,
@@ -350,8 +443,8 @@ static void defer_reply(struct ward_coord *c, struct ward_http_req *req, int sta
 		json_decref(detail);
 		return;
 	}
-	if (++c->pending_count == 1)
-		ward_http_timer_arm(c->timer, GROUP_COMMIT_USEC);
+	if (++L->pending_count == 1)
+		ward_http_timer_arm(L->timer, GROUP_COMMIT_USEC);
 }
 
 static int status_for(int code)
@@ -974,7 +1067,9 @@ int ward_coord_open(const struct ward_coord_opts *opts, struct ward_coord **ret,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return ward_err_set(err, -ENOMEM, "out of memory");
+	pthread_mutex_init(&c->lock, NULL);
 	c->opts = *opts;
+	c->loop_count = coord_loops(opts);
 	if (c->opts.token_ttl <= 0)
 		c->opts.token_ttl = 300;
 	if (c->opts.session_ttl <= 0)
@@ -1016,13 +1111,19 @@ int ward_coord_open(const struct ward_coord_opts *opts, struct ward_coord **ret,
 	if (r >= 0)
 		r = ward_http_server_new(&c->srv, err);
 	if (r >= 0)
-		r = ward_http_timer_new(c->srv, flush_pending, c, &c->timer, err);
+		r = ward_http_server_set_loops(c->srv, c->loop_count, err);
+	for (unsigned i = 0; r >= 0 && i < c->loop_count; i++) {
+		struct coord_loop *L = &c->loops[i];
+
+		L->c = c;
+		L->pending = calloc(PENDING_MAX, sizeof(*L->pending));
+		r = L->pending ? ward_http_timer_new_on(c->srv, i, flush_pending, L, &L->timer, err)
+			       : ward_err_set(err, -ENOMEM, "out of memory");
+	}
 	if (r >= 0)
 		r = ward_http_timer_new(c->srv, sweep_tick, c, &c->sweep_timer, err);
 	if (r >= 0)
 		ward_http_timer_arm(c->sweep_timer, SWEEP_USEC);
-	if (r >= 0 && !(c->pending = calloc(PENDING_MAX, sizeof(*c->pending))))
-		r = ward_err_set(err, -ENOMEM, "out of memory");
 	if (r >= 0)
 		r = listen_all(c, err);
 	if (r < 0)
@@ -1036,10 +1137,14 @@ struct ward_coord *ward_coord_free(struct ward_coord *c)
 	if (!c)
 		return NULL;
 	sessions_sweep(c, true);
-	ward_http_timer_free(c->timer);
+	for (size_t i = 0; i < RECENT_KEYS; i++)
+		recent_key_clear(&c->recent_keys[i]);
+	for (unsigned i = 0; i < c->loop_count; i++) {
+		ward_http_timer_free(c->loops[i].timer);
+		free(c->loops[i].pending);
+	}
 	ward_http_timer_free(c->sweep_timer);
 	ward_http_server_free(c->srv);
-	free(c->pending);
 	ward_tls_ctx_free(c->tls);
 	ward_manifest_free(c->manifest);
 	ward_ca_free(c->ca);
@@ -1048,6 +1153,7 @@ struct ward_coord *ward_coord_free(struct ward_coord *c)
 	ward_x509_free(c->tls_cert);
 	ward_pkey_free(c->tls_key);
 	ward_store_free(c->store);
+	pthread_mutex_destroy(&c->lock);
 	ward_wipe(c->datakey, sizeof(c->datakey));
 	free(c);
 	return NULL;
@@ -1199,6 +1305,10 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 	const json_t *jwk = NULL, *ev = NULL;
 	const struct ward_manifest_package *pkg = NULL;
 	char id[64], cookie[96], first_reason[WARD_ERR_MSG_MAX] = "";
+	char nonce[sizeof(((struct session *)0)->nonce)];
+	const char *fail_type = NULL;
+	int fail_status = 0;
+	enum ward_tee_type tee;
 	struct session *s;
 	int r;
 
@@ -1213,33 +1323,56 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 	if (!c->manifest)
 		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
 				     "no manifest is set");
+	tee = s->tee;
+	memcpy(nonce, s->nonce, sizeof(nonce));
 
+	/* Parsing and verifying touch only this request and the copies above:
+	 * other loops may serve requests meanwhile. s may be gone afterwards. */
+	pthread_mutex_unlock(&c->lock);
 	{
 		size_t size;
 		const uint8_t *raw = ward_http_req_body(req, &size);
 
 		r = ward_kbs_parse_attestation(raw, size, &att, &err);
 	}
-	if (r >= 0 && att.nonce && strcmp(att.nonce, s->nonce) != 0)
-		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
-				     "runtime-data nonce is not this session's nonce");
 	jwk = att.tee_pubkey;
 	ev = att.evidence;
+	if (r >= 0 && att.nonce && strcmp(att.nonce, nonce) != 0) {
+		fail_status = 401, fail_type = "AttestationFailed";
+		r = ward_err_set(&err, -WARD_E_VERIFY,
+				 "runtime-data nonce is not this session's nonce");
+	}
 	if (r >= 0)
 		r = ward_jwk_import(jwk, &key, &err);
-	if (r < 0)
-		return refuse_attest(c, req, s->tee, 400, "InvalidRequest", err.msg);
-	if (ward_pkey_is_private(key))
-		return refuse_attest(c, req, s->tee, 400, "InvalidRequest",
-				     "tee-pubkey carries a private key");
-	r = ward_kbs_report_data(s->nonce, jwk, want_rd, &err);
+	if (r >= 0 && ward_pkey_is_private(key))
+		r = ward_err_set(&err, -WARD_E_MALFORMED, "tee-pubkey carries a private key");
+	if (r < 0 && !fail_type)
+		fail_status = 400, fail_type = "InvalidRequest";
 	if (r >= 0)
-		r = c->opts.verifier->verify(c->opts.verifier->ctx, s->tee, ev, &claims, &err);
+		r = ward_kbs_report_data(nonce, jwk, want_rd, &err);
+	if (r >= 0) {
+		bool concurrent = (c->opts.verifier->concurrent_tees & (1u << tee)) != 0;
+
+		if (!concurrent)
+			pthread_mutex_lock(&c->lock);
+		r = c->opts.verifier->verify(c->opts.verifier->ctx, tee, ev, &claims, &err);
+		if (!concurrent)
+			pthread_mutex_unlock(&c->lock);
+	}
+	if (r >= 0 && !ward_ct_eq(claims.report_data, want_rd, sizeof(want_rd)))
+		r = ward_err_set(&err, -WARD_E_VERIFY,
+				 "report data does not bind the nonce and tee-pubkey");
+	if (r < 0 && !fail_type)
+		fail_status = 401, fail_type = "AttestationFailed";
+	pthread_mutex_lock(&c->lock);
 	if (r < 0)
-		return refuse_attest(c, req, s->tee, 401, "AttestationFailed", err.msg);
-	if (!ward_ct_eq(claims.report_data, want_rd, sizeof(want_rd)))
-		return refuse_attest(c, req, s->tee, 401, "AttestationFailed",
-				     "report data does not bind the nonce and tee-pubkey");
+		return refuse_attest(c, req, tee, fail_status, fail_type, err.msg);
+	s = session_find(c, id);
+	if (!s)
+		return refuse_attest(c, req, tee, 401, "AttestationFailed",
+				     "session expired during attestation");
+	if (!c->manifest)
+		return refuse_attest(c, req, tee, 401, "AttestationFailed", "no manifest is set");
 	for (size_t i = 0; i < c->manifest->package_count; i++) {
 		struct ward_err pe = WARD_ERR_INIT;
 		size_t used = strlen(first_reason);
@@ -1266,6 +1399,7 @@ static int kbs_attest(struct ward_coord *c, struct ward_http_req *req)
 	s->expires = now_s() + c->opts.token_ttl;
 	if (!s->package || !s->tee_jwk)
 		return refuse_attest(c, req, s->tee, 500, "Internal", "out of memory");
+	recent_key_put(c, s, key, (json_t *)jwk);
 	r = make_token(c, s, jwk, &claims, &token, &err);
 	if (r < 0)
 		return refuse_attest(c, req, s->tee, 500, "Internal", err.msg);
@@ -1358,6 +1492,15 @@ static int authenticate(struct ward_coord *c, struct ward_http_req *req, struct 
 				    "session unknown, expired or not attested");
 	snprintf(ret->package, sizeof(ret->package), "%s", s->package);
 	ret->session = s;
+	if (s->key_slot >= 0) {
+		const struct recent_key *k = &c->recent_keys[s->key_slot];
+
+		ret->key = ward_pkey_ref(k->key);
+		ret->jwk = json_incref(k->jwk);
+		if (!ret->key || !ret->jwk)
+			return ward_err_set(err, -ENOMEM, "out of memory");
+		return 0;
+	}
 	if (ward_json_parse(s->tee_jwk, strlen(s->tee_jwk), 65536, &ret->jwk, err) < 0)
 		return ward_err_set(err, -WARD_E_STATE, "session key unreadable");
 	return ward_jwk_import(ret->jwk, &ret->key, err);
@@ -1600,11 +1743,15 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	else
 		jalg =
 		    alg && strcmp(alg, "ECDH-ES") == 0 ? WARD_JWE_ECDH_ES : WARD_JWE_ECDH_ES_A256KW;
+	/* The encryption uses only this request's references and copies:
+	 * other loops may serve requests meanwhile. */
+	pthread_mutex_unlock(&c->lock);
 	r = ward_jwe_encrypt(who.key, jalg, plain->data, plain->size, &jwe, &err);
+	if (r >= 0 && ward_jwk_thumbprint(who.key, thumb, &err) < 0)
+		memset(thumb, 0, sizeof(thumb));
+	pthread_mutex_lock(&c->lock);
 	if (r < 0)
 		return refuse_resource(c, req, 500, "Internal", rpath, err.msg);
-	if (ward_jwk_thumbprint(who.key, thumb, &err) < 0)
-		memset(thumb, 0, sizeof(thumb));
 	ward_hex_encode(thumb, 8, thumb_hex);
 	c->m.releases++;
 	{
@@ -2235,6 +2382,7 @@ static void handle(struct ward_http_req *req, void *ud)
 	double t0 = mono();
 	int status;
 
+	pthread_mutex_lock(&c->lock);
 	if (!path) {
 		reply_problem(c, req, 400, "InvalidRequest", "undecodable path");
 		status = 400;
@@ -2266,6 +2414,7 @@ static void handle(struct ward_http_req *req, void *ud)
 		status = 404;
 	}
 	record(c, status, t0);
+	pthread_mutex_unlock(&c->lock);
 	ward_logkv(WARD_LOG_DEBUG, "request",
 		   (const char *const[]){"method", method, "path", path ? path : "?", NULL});
 }
@@ -2275,9 +2424,11 @@ static void handle_metrics(struct ward_http_req *req, void *ud)
 	struct ward_coord *c = ud;
 	const char *path = ward_http_req_path(req);
 
-	if (path && strcmp(path, "/metrics") == 0)
+	if (path && strcmp(path, "/metrics") == 0) {
+		pthread_mutex_lock(&c->lock);
 		(void)metrics(c, req);
-	else
+		pthread_mutex_unlock(&c->lock);
+	} else
 		ward_http_reply(req, 404, "text/plain", "not found\n", 10, NULL);
 }
 
@@ -2302,7 +2453,8 @@ int ward_coord_run(struct ward_coord *c, struct ward_err *err)
 	if (c->opts.metrics_addr)
 		ward_info("metrics on http://%s:%u/metrics", c->opts.metrics_addr, c->metrics_port);
 	r = ward_http_server_run(c->srv, true, err);
-	flush_pending(c);
+	for (unsigned i = 0; i < c->loop_count; i++)
+		flush_pending(&c->loops[i]);
 	ward_info("coordinator stopped");
 	return r;
 }

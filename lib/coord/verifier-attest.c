@@ -5,6 +5,7 @@
  * evidence JSON), TDX and SGX DCAP quotes against Intel collateral, and,
  * only with a sim ARK, the INSECURE sim TEE. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,61 @@ struct attest_verifier {
 	char *collateral_dir;		    /* owned, may be NULL */
 	struct ward_dcap_collateral *dcap; /* owned: --dcap-collateral file, may be NULL */
 	int64_t insecure_at;		    /* tests only: fixed verification time */
+	/* The last certificate table decoded (a platform sends the same one
+	 * with every report): SHA-256 of its base64url text -> its bytes. */
+	pthread_mutex_t table_lock;
+	uint8_t table_hash[32];
+	uint8_t *table; /* owned, NULL until the first table decodes */
+	size_t table_size;
 };
+
+/* $.tee-evidence.cert_table decoded (optional: *ret NULL when absent), or
+ * the remembered bytes of the same text. */
+static int cert_table(struct attest_verifier *av, const json_t *evidence, uint8_t **ret,
+		      size_t *ret_size, struct ward_err *err)
+{
+	const json_t *v = json_object_get(evidence, "cert_table");
+	const char *text = json_string_value(v);
+	uint8_t hash[32], *copy = NULL;
+	size_t size = 0;
+	int r;
+
+	if (!text)
+		return ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", false,
+					    CERT_TABLE_MAX, ret, ret_size, err);
+	r = ward_hash(WARD_HASH_SHA256, text, json_string_length(v), hash, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&av->table_lock);
+	if (av->table && memcmp(hash, av->table_hash, 32) == 0) {
+		copy = malloc(av->table_size + 1);
+		if (copy) {
+			memcpy(copy, av->table, av->table_size);
+			size = av->table_size;
+		}
+	}
+	pthread_mutex_unlock(&av->table_lock);
+	if (copy) {
+		*ret = copy;
+		*ret_size = size;
+		return 0;
+	}
+	r = ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", false, CERT_TABLE_MAX,
+				 ret, ret_size, err);
+	if (r < 0 || !*ret)
+		return r;
+	copy = malloc(*ret_size + 1);
+	if (copy) {
+		memcpy(copy, *ret, *ret_size);
+		pthread_mutex_lock(&av->table_lock);
+		free(av->table);
+		av->table = copy;
+		av->table_size = *ret_size;
+		memcpy(av->table_hash, hash, 32);
+		pthread_mutex_unlock(&av->table_lock);
+	}
+	return 0;
+}
 
 static int hex_claim(const json_t *claims, const char *key, uint8_t *out, size_t size,
 		     struct ward_err *err)
@@ -154,8 +209,7 @@ static int attest_verify(void *ctx, enum ward_tee_type tee, const json_t *eviden
 		r = ward_json_get_b64url(evidence, "$.tee-evidence", "report", true,
 					 WARD_SNP_REPORT_SIZE, &report, &report_size, err);
 		if (r >= 0)
-			r = ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", false,
-						 CERT_TABLE_MAX, &table, &table_size, err);
+			r = cert_table(av, evidence, &table, &table_size, err);
 	}
 	if (r >= 0)
 		r = ward_evidence_parse(report, report_size, table, table_size, tee, &ev, err);
@@ -199,6 +253,10 @@ int ward_coord_attest_verifier_new_opts(const struct ward_coord_attest_opts *o,
 		return ward_err_set(err, -ENOMEM, "verifier: out of memory");
 	av->v.verify = attest_verify;
 	av->v.ctx = av;
+	/* The SNP path keeps its caches under locks; DCAP collateral is not
+	 * shared that way, so TDX/SGX quotes are verified one at a time. */
+	av->v.concurrent_tees = 1u << WARD_TEE_SNP | 1u << WARD_TEE_SIM;
+	pthread_mutex_init(&av->table_lock, NULL);
 	av->insecure_at = o->insecure_at;
 	if (o->sim_ark)
 		av->sim_ark = ward_x509_ref((struct ward_x509 *)o->sim_ark);
@@ -243,6 +301,8 @@ struct ward_coord_verifier *ward_coord_attest_verifier_free(struct ward_coord_ve
 	ward_x509_free(av->sim_ark);
 	free(av->collateral_dir);
 	ward_dcap_collateral_free(av->dcap);
+	free(av->table);
+	pthread_mutex_destroy(&av->table_lock);
 	free(av);
 	return NULL;
 }

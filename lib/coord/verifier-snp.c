@@ -6,6 +6,7 @@
  * bytes 0x000..0x29F by the VCEK from the certificate table, and the chain
  * VCEK <- ASK <- ARK, where the ARK must be exactly the trusted one. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +35,9 @@ struct snp_verifier {
 	uint8_t ark_fp[32];
 	bool sim;
 	/* The last certificate table whose chain verified (most platforms
-	 * send the same one every time): SHA-256 of the table -> VCEK key. */
+	 * send the same one every time): SHA-256 of the table -> VCEK key.
+	 * Under cache_lock: verify() runs on several threads. */
+	pthread_mutex_t cache_lock;
 	uint8_t cached_table[32];
 	struct ward_pkey *cached_vcek; /* owned, may be NULL */
 	int64_t cached_until;
@@ -104,8 +107,12 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	r = ward_hash(WARD_HASH_SHA256, table_text, strlen(table_text), table_hash, err);
 	if (r < 0)
 		return r;
+	pthread_mutex_lock(&sv->cache_lock);
 	cache_hit = sv->cached_vcek && sv->cached_until > (int64_t)opts.at &&
 		    ward_ct_eq(table_hash, sv->cached_table, 32);
+	if (cache_hit)
+		vcek_key = ward_pkey_ref(sv->cached_vcek);
+	pthread_mutex_unlock(&sv->cache_lock);
 	if (!cache_hit) {
 		r = ward_json_get_b64url(evidence, "$.tee-evidence", "cert_table", true,
 					 CERT_TABLE_MAX, &table, &table_size, err);
@@ -138,7 +145,6 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	memcpy(sig + 48, rs + 72, 48);
 
 	if (cache_hit) {
-		vcek_key = ward_pkey_ref(sv->cached_vcek);
 		if (!vcek_key)
 			return ward_err_set(err, -ENOMEM, "out of memory");
 		goto verify_report;
@@ -164,14 +170,16 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 		r = ward_err_set(err, -WARD_E_UNSUPPORTED, "VCEK is not an EC P-384 key");
 	if (r < 0)
 		return ward_err_prefix(err, "VCEK");
+	pthread_mutex_lock(&sv->cache_lock);
 	ward_pkey_free(sv->cached_vcek);
 	sv->cached_vcek = ward_pkey_ref(vcek_key);
 	memcpy(sv->cached_table, table_hash, 32);
 	sv->cached_until = (int64_t)opts.at + CHAIN_CACHE_SECONDS;
+	pthread_mutex_unlock(&sv->cache_lock);
 verify_report:
 	if (r >= 0)
-		r = ward_verify(vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
-				SNP_SIGNED_SIZE, sig, sizeof(sig), err);
+		r = ward_verify_fast(vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
+				     SNP_SIGNED_SIZE, sig, sizeof(sig), err);
 	if (r < 0)
 		return ward_err_prefix(err, "SNP report signature");
 	claims.measurement_size = 48;
@@ -194,6 +202,7 @@ int ward_coord_snp_verifier_new(const struct ward_x509 *ark, bool sim,
 
 	if (!sv)
 		return ward_err_set(err, -ENOMEM, "verifier: out of memory");
+	pthread_mutex_init(&sv->cache_lock, NULL);
 	sv->ark = ward_x509_ref((struct ward_x509 *)ark);
 	r = ward_x509_fingerprint(ark, sv->ark_fp, err);
 	if (r < 0) {
@@ -203,6 +212,7 @@ int ward_coord_snp_verifier_new(const struct ward_x509 *ark, bool sim,
 	sv->sim = sim;
 	sv->v.verify = snp_verify;
 	sv->v.ctx = sv;
+	sv->v.concurrent_tees = 1u << (sim ? WARD_TEE_SIM : WARD_TEE_SNP);
 	*ret = &sv->v;
 	return 0;
 }
@@ -215,6 +225,7 @@ struct ward_coord_verifier *ward_coord_snp_verifier_free(struct ward_coord_verif
 		return NULL;
 	ward_x509_free(sv->ark);
 	ward_pkey_free(sv->cached_vcek);
+	pthread_mutex_destroy(&sv->cache_lock);
 	free(sv);
 	return NULL;
 }

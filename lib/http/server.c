@@ -11,34 +11,54 @@
 #include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
 #include <event2/thread.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ward/cleanup.h"
 #include "ward/http.h"
 
 #define MAX_LISTENERS 4
 
+struct listener;
+
+/* One listener as served by one loop. */
+struct listener_loop {
+	struct listener *l;
+	unsigned loop;
+	struct evhttp *http; /* owned */
+};
+
 struct listener {
 	struct ward_http_server *srv;
-	struct evhttp *http;	  /* owned */
-	struct ward_tls_ctx *tls; /* borrowed */
+	struct listener_loop per_loop[WARD_HTTP_LOOPS_MAX];
+	struct ward_tls_ctx *tls; /* borrowed; under srv->tls_lock */
 	ward_http_handler_fn fn;
 	void *ud;
 };
 
 struct ward_http_server {
-	struct event_base *base; /* owned */
+	/* Loop 0 runs on the thread calling ward_http_server_run(); the
+	 * others on threads of their own. Each accepts from every listening
+	 * socket and serves the connections it accepted. */
+	struct event_base *bases[WARD_HTTP_LOOPS_MAX]; /* owned */
+	pthread_t threads[WARD_HTTP_LOOPS_MAX];
+	unsigned loop_count;
+	struct event_base *base; /* = bases[0] */
 	struct event *stop_ev;	 /* owned: manual stop from other threads */
 	struct event *sig_ev[2]; /* owned */
+	pthread_mutex_t tls_lock;
 	struct listener listeners[MAX_LISTENERS];
 	size_t listener_count;
 };
 
 struct ward_http_req {
 	struct evhttp_request *ev; /* borrowed from libevent */
+	unsigned loop;
 	struct evkeyvalq query;
 	bool query_parsed;
 	char *path;	    /* owned, decoded */
@@ -69,8 +89,11 @@ int ward_http_server_new(struct ward_http_server **ret, struct ward_err *err)
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return ward_err_set(err, -ENOMEM, "http: out of memory");
-	srv->base = event_base_new();
+	pthread_mutex_init(&srv->tls_lock, NULL);
+	srv->base = srv->bases[0] = event_base_new();
+	srv->loop_count = 1;
 	if (!srv->base) {
+		pthread_mutex_destroy(&srv->tls_lock);
 		free(srv);
 		return ward_err_set(err, -ENOMEM, "http: cannot create event loop");
 	}
@@ -88,21 +111,53 @@ struct ward_http_server *ward_http_server_free(struct ward_http_server *srv)
 	if (!srv)
 		return NULL;
 	for (size_t i = 0; i < srv->listener_count; i++)
-		evhttp_free(srv->listeners[i].http);
+		for (unsigned j = 0; j < srv->loop_count; j++)
+			if (srv->listeners[i].per_loop[j].http)
+				evhttp_free(srv->listeners[i].per_loop[j].http);
 	for (size_t i = 0; i < 2; i++)
 		if (srv->sig_ev[i])
 			event_free(srv->sig_ev[i]);
 	if (srv->stop_ev)
 		event_free(srv->stop_ev);
-	event_base_free(srv->base);
+	for (unsigned j = 0; j < srv->loop_count; j++)
+		event_base_free(srv->bases[j]);
+	pthread_mutex_destroy(&srv->tls_lock);
 	free(srv);
 	return NULL;
 }
 
+int ward_http_server_set_loops(struct ward_http_server *srv, unsigned count, struct ward_err *err)
+{
+	if (count < 1 || count > WARD_HTTP_LOOPS_MAX)
+		return ward_err_set(err, -WARD_E_USAGE, "http: %u event loops (1 to %d)", count,
+				    WARD_HTTP_LOOPS_MAX);
+	if (srv->listener_count > 0)
+		return ward_err_set(err, -WARD_E_USAGE,
+				    "http: set the loop count before adding listeners");
+	while (srv->loop_count < count) {
+		srv->bases[srv->loop_count] = event_base_new();
+		if (!srv->bases[srv->loop_count])
+			return ward_err_set(err, -ENOMEM, "http: cannot create event loop");
+		srv->loop_count++;
+	}
+	return 0;
+}
+
+unsigned ward_http_server_loops(const struct ward_http_server *srv)
+{
+	return srv->loop_count;
+}
+
 static struct bufferevent *bev_tls(struct event_base *base, void *arg)
 {
-	struct listener *l = arg;
-	void *ssl = ward_tls_server_ssl_new(l->tls);
+	struct listener *l = ((struct listener_loop *)arg)->l;
+	void *ssl;
+
+	/* The SSL takes its own reference to the context: once made, a
+	 * concurrent ward_http_server_replace_tls() cannot pull it away. */
+	pthread_mutex_lock(&l->srv->tls_lock);
+	ssl = ward_tls_server_ssl_new(l->tls);
+	pthread_mutex_unlock(&l->srv->tls_lock);
 
 	if (!ssl)
 		return NULL;
@@ -110,9 +165,20 @@ static struct bufferevent *bev_tls(struct event_base *base, void *arg)
 					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 }
 
+/* Free a listener's evhttps after a failed ward_http_server_listen(). */
+static void listener_undo(struct listener *l, unsigned loops)
+{
+	for (unsigned j = 0; j < loops; j++) {
+		if (l->per_loop[j].http)
+			evhttp_free(l->per_loop[j].http);
+		l->per_loop[j].http = NULL;
+	}
+}
+
 static void dispatch(struct evhttp_request *ev, void *arg)
 {
-	struct listener *l = arg;
+	struct listener_loop *ll = arg;
+	struct listener *l = ll->l;
 	struct ward_http_req *req = calloc(1, sizeof(*req));
 
 	if (!req) {
@@ -120,6 +186,7 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	req->ev = ev;
+	req->loop = ll->loop;
 	{
 		/* Replies go out as several TLS records: without TCP_NODELAY
 		 * Nagle holds the last one for the client's delayed ACK. */
@@ -140,34 +207,57 @@ int ward_http_server_listen(struct ward_http_server *srv, const char *addr, uint
 {
 	struct listener *l;
 	struct evhttp_bound_socket *sock;
+	evutil_socket_t fd;
 
 	if (srv->listener_count >= MAX_LISTENERS)
 		return ward_err_set(err, -WARD_E_TOO_BIG, "http: too many listeners");
 	l = &srv->listeners[srv->listener_count];
 	*l = (struct listener){.srv = srv, .tls = tls, .fn = fn, .ud = ud};
-	l->http = evhttp_new(srv->base);
-	if (!l->http)
-		return ward_err_set(err, -ENOMEM, "http: cannot create server");
-	evhttp_set_max_body_size(l->http, (ev_ssize_t)max_body);
-	evhttp_set_max_headers_size(l->http, WARD_HTTP_HEADERS_MAX);
-	evhttp_set_timeout(l->http, 30);
-	evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-						EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(l->http, dispatch, l);
-	if (tls)
-		evhttp_set_bevcb(l->http, bev_tls, l);
-	sock = evhttp_bind_socket_with_handle(l->http, addr, port);
+	for (unsigned j = 0; j < srv->loop_count; j++) {
+		struct listener_loop *ll = &l->per_loop[j];
+		struct evhttp *http = evhttp_new(srv->bases[j]);
+
+		*ll = (struct listener_loop){.l = l, .loop = j, .http = http};
+		if (!http) {
+			listener_undo(l, srv->loop_count);
+			return ward_err_set(err, -ENOMEM, "http: cannot create server");
+		}
+		evhttp_set_max_body_size(http, (ev_ssize_t)max_body);
+		evhttp_set_max_headers_size(http, WARD_HTTP_HEADERS_MAX);
+		evhttp_set_timeout(http, 30);
+		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						     EVHTTP_REQ_DELETE);
+		evhttp_set_gencb(http, dispatch, ll);
+		if (tls)
+			evhttp_set_bevcb(http, bev_tls, ll);
+	}
+	sock = evhttp_bind_socket_with_handle(l->per_loop[0].http, addr, port);
 	if (!sock) {
 		int e = errno ? errno : EADDRINUSE;
 
-		evhttp_free(l->http);
-		l->http = NULL;
+		listener_undo(l, srv->loop_count);
 		return ward_err_errno(err, -e, "http: cannot listen on %s:%u", addr, port);
+	}
+	fd = evhttp_bound_socket_get_fd(sock);
+	/* The other loops accept from the same socket, each through its own
+	 * descriptor (evhttp closes the one it is given). */
+	for (unsigned j = 1; j < srv->loop_count; j++) {
+		int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+		if (dup_fd < 0 || evutil_make_socket_nonblocking(dup_fd) < 0 ||
+		    !evhttp_accept_socket_with_handle(l->per_loop[j].http, dup_fd)) {
+			int e = errno ? errno : ENOMEM;
+
+			if (dup_fd >= 0)
+				(void)close(dup_fd);
+			listener_undo(l, srv->loop_count);
+			return ward_err_errno(err, -e, "http: cannot listen on %s:%u (loop %u)",
+					      addr, port, j);
+		}
 	}
 	if (ret_port) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
 
 		*ret_port = port;
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
@@ -181,6 +271,12 @@ int ward_http_server_listen(struct ward_http_server *srv, const char *addr, uint
 	return 0;
 }
 
+static void *loop_thread(void *arg)
+{
+	(void)event_base_loop(arg, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct ward_http_server *srv = arg;
@@ -192,6 +288,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 int ward_http_server_run(struct ward_http_server *srv, bool stop_on_signals, struct ward_err *err)
 {
+	int r;
+
 	if (stop_on_signals) {
 		int sigs[2] = {SIGINT, SIGTERM};
 
@@ -202,7 +300,25 @@ int ward_http_server_run(struct ward_http_server *srv, bool stop_on_signals, str
 				return ward_err_set(err, -ENOMEM, "http: cannot watch signals");
 		}
 	}
-	if (event_base_dispatch(srv->base) < 0)
+	for (unsigned j = 1; j < srv->loop_count; j++) {
+		int e = pthread_create(&srv->threads[j], NULL, loop_thread, srv->bases[j]);
+
+		if (e != 0) {
+			for (unsigned k = 1; k < j; k++) {
+				(void)event_base_loopexit(srv->bases[k], NULL);
+				(void)pthread_join(srv->threads[k], NULL);
+			}
+			return ward_err_errno(err, -e, "http: cannot start event loop %u", j);
+		}
+	}
+	r = event_base_dispatch(srv->base);
+	/* Loop 0 stopped (signal or ward_http_server_stop()): stop the others;
+	 * each finishes the callback it is in. */
+	for (unsigned j = 1; j < srv->loop_count; j++) {
+		(void)event_base_loopexit(srv->bases[j], NULL);
+		(void)pthread_join(srv->threads[j], NULL);
+	}
+	if (r < 0)
 		return ward_err_set(err, -EIO, "http: event loop failed");
 	return 0;
 }
@@ -210,6 +326,11 @@ int ward_http_server_run(struct ward_http_server *srv, bool stop_on_signals, str
 void ward_http_server_stop(struct ward_http_server *srv)
 {
 	event_active(srv->stop_ev, EV_READ, 0);
+}
+
+unsigned ward_http_req_loop(const struct ward_http_req *req)
+{
+	return req->loop;
 }
 
 const char *ward_http_req_method(const struct ward_http_req *req)
@@ -357,13 +478,22 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 int ward_http_timer_new(struct ward_http_server *srv, void (*fn)(void *ud), void *ud,
 			struct ward_http_timer **ret, struct ward_err *err)
 {
-	struct ward_http_timer *t = calloc(1, sizeof(*t));
+	return ward_http_timer_new_on(srv, 0, fn, ud, ret, err);
+}
 
+int ward_http_timer_new_on(struct ward_http_server *srv, unsigned loop, void (*fn)(void *ud),
+			   void *ud, struct ward_http_timer **ret, struct ward_err *err)
+{
+	struct ward_http_timer *t;
+
+	if (loop >= srv->loop_count)
+		return ward_err_set(err, -WARD_E_USAGE, "http: no event loop %u", loop);
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return ward_err_set(err, -ENOMEM, "http: out of memory");
 	t->fn = fn;
 	t->ud = ud;
-	t->ev = evtimer_new(srv->base, timer_cb, t);
+	t->ev = evtimer_new(srv->bases[loop], timer_cb, t);
 	if (!t->ev) {
 		free(t);
 		return ward_err_set(err, -ENOMEM, "http: cannot create timer");
@@ -391,7 +521,9 @@ struct ward_http_timer *ward_http_timer_free(struct ward_http_timer *t)
 void ward_http_server_replace_tls(struct ward_http_server *srv, struct ward_tls_ctx *old_tls,
 				  struct ward_tls_ctx *new_tls)
 {
+	pthread_mutex_lock(&srv->tls_lock);
 	for (size_t i = 0; i < srv->listener_count; i++)
 		if (srv->listeners[i].tls == old_tls)
 			srv->listeners[i].tls = new_tls;
+	pthread_mutex_unlock(&srv->tls_lock);
 }

@@ -18,6 +18,8 @@ struct fixture {
 	uint16_t port;
 	pthread_t thread;
 	bool running;
+	unsigned loops;		 /* 0: default */
+	ward_http_handler_fn fn; /* NULL: handler */
 };
 
 static void handler(struct ward_http_req *req, void *ud)
@@ -74,9 +76,11 @@ static int fixture_start(struct fixture *f, struct ward_err *err)
 		r = ward_tls_server_new(f->key, f->cert, NULL, 0, &f->server_tls, err);
 	if (r >= 0)
 		r = ward_http_server_new(&f->srv, err);
+	if (r >= 0 && f->loops)
+		r = ward_http_server_set_loops(f->srv, f->loops, err);
 	if (r >= 0)
-		r = ward_http_server_listen(f->srv, "127.0.0.1", 0, f->server_tls, 1024, handler,
-					    NULL, &f->port, err);
+		r = ward_http_server_listen(f->srv, "127.0.0.1", 0, f->server_tls, 1024,
+					    f->fn ? f->fn : handler, NULL, &f->port, err);
 	if (r < 0)
 		return r;
 	if (pthread_create(&f->thread, NULL, run_thread, f) != 0)
@@ -204,6 +208,101 @@ WARD_TEST(client_errors)
 	CHECK_OK(ward_http_client_new("http://127.0.0.1:1", NULL, &c, &err), &err);
 	CHECK_ERR(ward_http_request(c, "GET", "/", NULL, NULL, 0, &resp, &err), -ECONNREFUSED);
 	CHECK_MSG(&err, "127.0.0.1:1");
+}
+
+static unsigned g_loop_hits[WARD_HTTP_LOOPS_MAX];
+
+static void loop_handler(struct ward_http_req *req, void *ud)
+{
+	unsigned loop = ward_http_req_loop(req);
+	char out[16];
+	int n = snprintf(out, sizeof(out), "%u", loop);
+
+	(void)ud;
+	__atomic_add_fetch(&g_loop_hits[loop % WARD_HTTP_LOOPS_MAX], 1, __ATOMIC_RELAXED);
+	ward_http_reply(req, 200, "text/plain", out, (size_t)n, NULL);
+}
+
+struct timer_probe {
+	pthread_t thread;
+	int fired;
+};
+
+static void timer_probe_cb(void *ud)
+{
+	struct timer_probe *p = ud;
+
+	p->thread = pthread_self();
+	__atomic_store_n(&p->fired, 1, __ATOMIC_RELEASE);
+}
+
+WARD_TEST(https_two_loops)
+{
+	WARD_CLEANUP(fixture_stop) struct fixture f = {.loops = 2, .fn = loop_handler};
+	WARD_CLEANUP(ward_tls_ctx_freep) struct ward_tls_ctx *ctls = NULL;
+	WARD_CLEANUP(ward_http_timer_freep) struct ward_http_timer *t = NULL;
+	struct ward_http_client *clients[16] = {0};
+	struct ward_err err = WARD_ERR_INIT;
+	struct timer_probe probe = {0};
+	char url[64];
+
+	CHECK_OK(fixture_start(&f, &err), &err);
+	CHECK_INT(ward_http_server_loops(f.srv), ==, 2);
+	/* A timer on loop 1 runs on loop 1's thread, not on loop 0's. */
+	CHECK_OK(ward_http_timer_new_on(f.srv, 1, timer_probe_cb, &probe, &t, &err), &err);
+	ward_http_timer_arm(t, 1000);
+	for (int i = 0; i < 2000 && !__atomic_load_n(&probe.fired, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	CHECK(__atomic_load_n(&probe.fired, __ATOMIC_ACQUIRE));
+	CHECK(!pthread_equal(probe.thread, f.thread));
+	CHECK(!pthread_equal(probe.thread, pthread_self()));
+	/* Connections are served by either loop, each keeping its own. */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", f.port);
+	CHECK_OK(ward_tls_client_new(f.cert, &ctls, &err), &err);
+	for (size_t i = 0; i < 16; i++) {
+		struct ward_http_response resp = {0};
+		char first[16];
+
+		CHECK_OK(ward_http_client_new(url, ctls, &clients[i], &err), &err);
+		CHECK_OK(ward_http_request(clients[i], "GET", "/", NULL, NULL, 0, &resp, &err),
+			 &err);
+		CHECK_INT(resp.status, ==, 200);
+		CHECK(strcmp((char *)resp.body, "0") == 0 || strcmp((char *)resp.body, "1") == 0);
+		snprintf(first, sizeof(first), "%s", (char *)resp.body);
+		ward_http_response_clear(&resp);
+		CHECK_OK(ward_http_request(clients[i], "GET", "/", NULL, NULL, 0, &resp, &err),
+			 &err);
+		CHECK_STR((char *)resp.body, first);
+		ward_http_response_clear(&resp);
+	}
+	CHECK_INT(__atomic_load_n(&g_loop_hits[0], __ATOMIC_RELAXED) +
+		      __atomic_load_n(&g_loop_hits[1], __ATOMIC_RELAXED),
+		  ==, 32);
+	for (size_t i = 0; i < 16; i++)
+		ward_http_client_free(clients[i]);
+}
+
+WARD_TEST(http_loops_errors)
+{
+	WARD_CLEANUP(ward_http_server_freep) struct ward_http_server *srv = NULL;
+	WARD_CLEANUP(ward_http_timer_freep) struct ward_http_timer *t = NULL;
+	struct ward_err err = WARD_ERR_INIT;
+
+	CHECK_OK(ward_http_server_new(&srv, &err), &err);
+	CHECK_INT(ward_http_server_loops(srv), ==, 1);
+	CHECK_ERR(ward_http_server_set_loops(srv, 0, &err), -WARD_E_USAGE);
+	CHECK_ERR(ward_http_server_set_loops(srv, WARD_HTTP_LOOPS_MAX + 1, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "event loops");
+	CHECK_ERR(ward_http_timer_new_on(srv, 1, timer_probe_cb, NULL, &t, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "no event loop 1");
+	CHECK_OK(ward_http_server_set_loops(srv, 3, &err), &err);
+	CHECK_INT(ward_http_server_loops(srv), ==, 3);
+	CHECK_OK(ward_http_timer_new_on(srv, 2, timer_probe_cb, NULL, &t, &err), &err);
+	CHECK_OK(ward_http_server_listen(srv, "127.0.0.1", 0, NULL, 1024, loop_handler, NULL, NULL,
+					 &err),
+		 &err);
+	CHECK_ERR(ward_http_server_set_loops(srv, 4, &err), -WARD_E_USAGE);
+	CHECK_MSG(&err, "before adding listeners");
 }
 
 WARD_TEST_MAIN()

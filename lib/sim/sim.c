@@ -375,8 +375,9 @@ int ward_sim_report(const struct ward_sim *sim, const struct ward_sim_launch *la
 	report[R_COMMITTED_BUILD + 2] = 1;
 	put_u64(report + R_LAUNCH_TCB, tcb);
 
-	r = ward_sign(sim->vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report, R_SIGNED_END,
-		      &sig, &sig_size, err);
+	/* Nettle's P-384 when possible: the same signature format, ~6x faster. */
+	r = ward_sign_fast(sim->vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
+			   R_SIGNED_END, &sig, &sig_size, err);
 	if (r < 0)
 		return ward_err_prefix(err, "sim: signing report");
 	if (sig_size != 96)

@@ -519,13 +519,14 @@ static int make_crl(const struct pki *p, const struct ward_x509 *revoked, time_t
 	return ward_crl_from_der(all.p, all.n, ret, err);
 }
 
-static int verify_crl(const uint8_t *rep, const struct pki *p, struct ward_x509 *leaf,
-		      struct ward_crl *crl, bool require, json_t **ret, struct ward_err *err)
+static int verify_crl_at(const uint8_t *rep, const struct pki *p, struct ward_x509 *leaf,
+			 struct ward_crl *crl, bool require, time_t at, json_t **ret,
+			 struct ward_err *err)
 {
 	struct ward_snp_report r;
 	struct ward_x509 *certs[2] = {leaf, p->ask};
 	struct ward_crl *crls[1] = {crl};
-	struct ward_snp_verify_opts opts = {.at = time(NULL),
+	struct ward_snp_verify_opts opts = {.at = at,
 					    .certs = certs,
 					    .cert_count = 2,
 					    .crls = crl ? crls : NULL,
@@ -537,6 +538,12 @@ static int verify_crl(const uint8_t *rep, const struct pki *p, struct ward_x509 
 	if (rr < 0)
 		return rr;
 	return ward_snp_verify(&r, &opts, ret, err);
+}
+
+static int verify_crl(const uint8_t *rep, const struct pki *p, struct ward_x509 *leaf,
+		      struct ward_crl *crl, bool require, json_t **ret, struct ward_err *err)
+{
+	return verify_crl_at(rep, p, leaf, crl, require, time(NULL), ret, err);
 }
 
 WARD_TEST(synthetic_crl_revocation)
@@ -574,6 +581,49 @@ WARD_TEST(synthetic_crl_revocation)
 	/* Required but absent. */
 	CHECK_ERR(verify_crl(rep, &p, leaf, NULL, true, &claims, &err), -WARD_E_NOT_FOUND);
 	CHECK_MSG(&err, "CRL missing");
+	CHECK(claims == NULL);
+}
+
+/* The verified-chain cache keys on the exact CRLs and holds only inside
+ * every CRL's [thisUpdate, nextUpdate): a cached chain never hides a new
+ * revocation or a CRL outside its validity. */
+WARD_TEST(synthetic_crl_chain_cache)
+{
+	WARD_CLEANUP(pki_clear) struct pki p = {0};
+	WARD_CLEANUP(ward_x509_freep) struct ward_x509 *leaf = NULL;
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *clean = NULL;
+	WARD_CLEANUP(ward_crl_freep) struct ward_crl *revoking = NULL;
+	struct ward_err err = WARD_ERR_INIT;
+	uint8_t rep[WARD_SNP_REPORT_SIZE];
+	time_t now = time(NULL);
+	struct exts x;
+	json_t *claims = NULL;
+
+	CHECK_OK(make_pki(&p, &err), &err);
+	CHECK_OK(make_report(rep, 0x19, 0x11, GENOA_TCB, 0, p.leaf_key, &err), &err);
+	genoa_exts(&x);
+	CHECK_OK(leaf_with(&p, &x, &leaf, &err), &err);
+	CHECK_OK(make_crl(&p, NULL, now - 60, now + 600, &clean, &err), &err);
+	CHECK_OK(make_crl(&p, p.ask, now - 60, now + 600, &revoking, &err), &err);
+
+	/* Verified (and remembered) twice with the clean CRL. */
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(verify_crl_at(rep, &p, leaf, clean, true, now, &claims, &err), &err);
+		claims = (json_decref(claims), NULL);
+	}
+	/* The same chain with a CRL that revokes the ASK. */
+	CHECK_ERR(verify_crl_at(rep, &p, leaf, revoking, true, now, &claims, &err), -WARD_E_VERIFY);
+	CHECK_MSG(&err, "revoked");
+	/* The clean CRL before its thisUpdate and at its nextUpdate. */
+	CHECK_ERR(verify_crl_at(rep, &p, leaf, clean, true, now - 120, &claims, &err),
+		  -WARD_E_EXPIRED);
+	CHECK_MSG(&err, "CRL");
+	CHECK_ERR(verify_crl_at(rep, &p, leaf, clean, true, now + 600, &claims, &err),
+		  -WARD_E_EXPIRED);
+	CHECK_MSG(&err, "CRL");
+	/* And still fine inside the window. */
+	CHECK_OK(verify_crl_at(rep, &p, leaf, clean, true, now + 599, &claims, &err), &err);
+	claims = (json_decref(claims), NULL);
 	CHECK(claims == NULL);
 }
 

@@ -54,10 +54,12 @@ static void crls_clear(struct crls *c)
 /* Verified chains, remembered per process: the same VCEK arrives with
  * every report of a machine, and re-verifying two RSA-4096 signatures each
  * time would halve the throughput. An entry says "this leaf, with these
- * intermediates, chains to this anchor at any time in [lo, hi]" (the
- * intersection of the certificates' validity), so a cached answer is the
- * answer ward_x509_verify_chain() would give. Chains checked against CRLs
- * are never cached: revocation must be looked at every time. */
+ * intermediates and exactly these CRLs, chains to this anchor, unrevoked,
+ * at any time in [lo, hi]": lo and hi intersect the certificates' validity
+ * and every CRL's [thisUpdate, nextUpdate], the only inputs of the answer
+ * that change with time. So a cached answer is the answer
+ * ward_x509_verify_chain() would give; a new CRL (other bytes) is a new
+ * key and is looked at. */
 struct chain_cache_entry {
 	uint8_t key[32];
 	time_t lo, hi;
@@ -70,7 +72,8 @@ static unsigned g_chain_cache_next;
 static pthread_mutex_t g_chain_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int chain_key(const struct ward_x509 *leaf, struct ward_x509 *const *untrusted, size_t n,
-		     const struct ward_x509 *ark, uint8_t key[32], struct ward_err *err)
+		     const struct ward_x509 *ark, const struct ward_x509_verify_opts *xopts,
+		     uint8_t key[32], struct ward_err *err)
 {
 	WARD_CLEANUP(ward_hash_freep) struct ward_hash *h = NULL;
 	uint8_t fp[32];
@@ -85,6 +88,13 @@ static int chain_key(const struct ward_x509 *leaf, struct ward_x509 *const *untr
 		    (r = ward_hash_update(h, fp, sizeof(fp), err)) < 0)
 			return r;
 	}
+	/* "crl" separates the CRLs from the certificates. */
+	if ((r = ward_hash_update(h, "crl", 3, err)) < 0)
+		return r;
+	for (size_t i = 0; i < xopts->crl_count; i++)
+		if ((r = ward_crl_fingerprint(xopts->crls[i], fp, err)) < 0 ||
+		    (r = ward_hash_update(h, fp, sizeof(fp), err)) < 0)
+			return r;
 	return ward_hash_final(h, key, err);
 }
 
@@ -96,7 +106,9 @@ static bool chain_cache_get(const uint8_t key[32], time_t at, time_t *not_after,
 	for (size_t i = 0; i < CHAIN_CACHE_SIZE && !hit; i++) {
 		const struct chain_cache_entry *e = &g_chain_cache[i];
 
-		if (e->used && at >= e->lo && at <= e->hi && ward_ct_eq(e->key, key, 32)) {
+		/* hi is exclusive: OpenSSL treats a notAfter or nextUpdate equal
+		 * to the verification time as passed. */
+		if (e->used && at >= e->lo && at < e->hi && ward_ct_eq(e->key, key, 32)) {
 			memcpy(not_after, e->not_after, sizeof(e->not_after));
 			*count = e->count;
 			hit = true;
@@ -131,12 +143,13 @@ static int verify_chain_cached(const struct ward_x509 *leaf, struct ward_x509 *c
 {
 	WARD_CLEANUP(chain_clear) struct chain chain = {0};
 	uint8_t key[32];
-	bool cacheable = xopts->crl_count == 0;
+	bool cacheable = !xopts->crl_required;
 	time_t lo = 0, hi = (time_t)INT64_MAX, nb, na;
 	int r;
 
-	if (cacheable && chain_key(leaf, untrusted, n, ark, key, err) == 0 &&
-	    chain_cache_get(key, xopts->at, not_after, count))
+	if (cacheable && chain_key(leaf, untrusted, n, ark, xopts, key, err) < 0)
+		cacheable = false;
+	if (cacheable && chain_cache_get(key, xopts->at, not_after, count))
 		return 0;
 	r = ward_x509_verify_chain(leaf, untrusted, n, &ark, 1, xopts, &chain.certs, &chain.count,
 				   err);
@@ -150,6 +163,17 @@ static int verify_chain_cached(const struct ward_x509 *leaf, struct ward_x509 *c
 		hi = WARD_MIN(hi, na);
 		if (i < CHAIN_MAX)
 			not_after[(*count)++] = na;
+	}
+	for (size_t i = 0; i < xopts->crl_count; i++) {
+		time_t this_update, next_update;
+
+		if (ward_crl_validity(xopts->crls[i], &this_update, &next_update, err) < 0) {
+			cacheable = false;
+			break;
+		}
+		lo = WARD_MAX(lo, this_update);
+		if (next_update != 0)
+			hi = WARD_MIN(hi, next_update);
 	}
 	if (cacheable)
 		chain_cache_put(key, lo, hi, not_after, *count);
@@ -403,8 +427,8 @@ static int check_signature(const struct ward_x509 *leaf, const struct ward_snp_r
 		return ward_err_set(err, -WARD_E_VERIFY, "%s key is not an ECDSA P-384 key", what);
 	memcpy(sig, r->sig_r, 48);
 	memcpy(sig + 48, r->sig_s, 48);
-	rr = ward_verify(key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, r->raw, WARD_SNP_SIGNED_SIZE,
-			 sig, sizeof(sig), err);
+	rr = ward_verify_fast(key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, r->raw,
+			      WARD_SNP_SIGNED_SIZE, sig, sizeof(sig), err);
 	if (rr < 0)
 		return ward_err_prefix(err, "SNP report signature (by the %s)", what);
 	return 0;
