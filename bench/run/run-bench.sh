@@ -119,13 +119,23 @@ URL=https://127.0.0.1:$(cat "$T/port")
 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json" >/dev/null
 "$WARD" convert -q --ward-init "$WARD_INIT" --recipient "jwe:$T/img.pub" \
 	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$SMALL" -o "$T/conv" >/dev/null
-man=$(jq -r '.manifests[0].digest' "$T/conv/index.json")
-cfg=$(jq -r '.config.digest' "$T/conv/blobs/sha256/${man#sha256:}")
-WM=$(printf 'ward-sim-v1:%s' "$cfg" | sha384sum | cut -d' ' -f1)
-jq -n --arg wm "$WM" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
-	'{packages: {kv: {tees: ["sim"], measurements: {sim: [$wm]}, debug: false}},
-	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv"]}},
-	  workloads: {kv: {package: "kv", argv: $argv}},
+# the Debian image with its root filesystem as a protected volume
+# (--rootfs volume), for the attested Debian row and the nginx variant
+"$WARD" convert -q --rootfs volume --tag redis --ward-init "$WARD_INIT" --recipient "jwe:$T/img.pub" \
+	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$DEB" -o "$T/convd" >/dev/null
+"$WARD" convert -q --rootfs volume --tag nginx --export-keys "$T/ngx.keys" "$DEB" -o "$T/ngxvol" >/dev/null
+sim_measurement() { # sim_measurement OCI-LAYOUT: the sim TEE's measurement of its config
+	local man cfg
+	man=$(jq -r '.manifests[0].digest' "$1/index.json")
+	cfg=$(jq -r '.config.digest' "$1/blobs/sha256/${man#sha256:}")
+	printf 'ward-sim-v1:%s' "$cfg" | sha384sum | cut -d' ' -f1
+}
+WM=$(sim_measurement "$T/conv"); WMD=$(sim_measurement "$T/convd")
+jq -n --arg wm "$WM" --arg wmd "$WMD" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
+	'{packages: {kv: {tees: ["sim"], measurements: {sim: [$wm]}, debug: false},
+	             kvd: {tees: ["sim"], measurements: {sim: [$wmd]}, debug: false}},
+	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv", "kvd"]}},
+	  workloads: {kv: {package: "kv", argv: $argv}, kvd: {package: "kvd", argv: $argv}},
 	  users: {admin: {public_key: $pub, roles: ["admin"]}},
 	  roles: {admin: {actions: ["update_manifest", "set_secret"], secrets: ["*"]}}}' >"$T/m.json"
 "$WARD" manifest set "$T/m.json" --coordinator "$URL" >/dev/null
@@ -136,6 +146,8 @@ jq -n --arg wm "$WM" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n
 "$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- true >/dev/null 2>&1
 "$WARD" run -q --insecure-host-keys --network host "$SMALL" -- true >/dev/null 2>&1
 "$WARD" run -q --network host --coordinator "$URL" --workload kv "$T/conv" >/dev/null 2>&1 &
+w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
+"$WARD" run -q --network host --coordinator "$URL" --workload kvd "$T/convd" >/dev/null 2>&1 &
 w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
 
 # ---- (a) cold start ----
@@ -189,6 +201,8 @@ echo "== (a) cold start to first redis PONG ($RUNS alternating runs each, median
 plain_config "$T/plain" "$REDIS_ARGS"
 start_row "debian redis, --insecure-host-keys (no attestation)" "$T/plain" \
 	--insecure-host-keys "$DEB:redis" -- "${REDIS_CMD[@]}"
+start_row "debian redis, --rootfs volume image, --coordinator (attested)" "$T/plain" \
+	--coordinator "$URL" --workload kvd "$T/convd"
 start_row "redis-small, --insecure-host-keys (no attestation)" "$T/small" \
 	--insecure-host-keys "$SMALL" -- "${REDIS_CMD[@]}"
 start_row "redis-small, --coordinator (attested, converted image)" "$T/small" \
@@ -230,6 +244,10 @@ nginx_variant() { # nginx_variant plain|seccomp|ward: prints req/s
 		"$WARD" run -q --insecure-host-keys --network host "$DEB:nginx" >/dev/null 2>&1 &
 		p=$!; pids+=("$p"); wait_http 80; out=$(bench_wrk 80)
 		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	wardvol) # the same from the --rootfs volume image (root on FUSE + overlay)
+		"$WARD" run -q --insecure-keys "$T/ngx.keys" --network host "$T/ngxvol" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_http 80; out=$(bench_wrk 80)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
 	esac
 	echo "$out"
 }
@@ -237,7 +255,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f%%", 100*b/a}'; }
 
 echo "== (b) steady state, host network ($ROUNDS alternating rounds, medians)"
 declare -A set get ngx
-for v in plain seccomp ward; do set[$v]=; get[$v]=; ngx[$v]=; done
+for v in plain seccomp ward wardvol; do set[$v]=; get[$v]=; ngx[$v]=; done
 for _ in $(seq "$ROUNDS"); do
 	for v in plain seccomp ward; do
 		read -r s g < <(redis_variant $v)
@@ -259,14 +277,16 @@ sed -i "s/listen 80 default_server;/listen $NPORT default_server;/; s/listen \[:
 	"$T/plain/rootfs/etc/nginx/sites-enabled/default"
 if ! curl -s http://127.0.0.1:80/ >/dev/null 2>&1; then
 	for _ in $(seq "$ROUNDS"); do
-		for v in plain seccomp ward; do ngx[$v]+="$(nginx_variant $v) "; done
+		for v in plain seccomp ward wardvol; do ngx[$v]+="$(nginx_variant $v) "; done
 	done
-	for v in plain seccomp ward; do
+	for v in plain seccomp ward wardvol; do
 		echo "nginx $v: ${ngx[$v]}-> $(echo ${ngx[$v]} | tr ' ' '\n' | median) req/s"
 	done
 	a=$(echo ${ngx[plain]} | tr ' ' '\n' | median); s=$(echo ${ngx[seccomp]} | tr ' ' '\n' | median)
 	w=$(echo ${ngx[ward]} | tr ' ' '\n' | median)
 	echo "  nginx: ward/plain = $(pct "$a" "$w"), ward/plain+seccomp = $(pct "$s" "$w") (load $(cut -d' ' -f1 /proc/loadavg))"
+	v=$(echo ${ngx[wardvol]} | tr ' ' '\n' | median)
+	echo "  nginx --rootfs volume: ward/plain = $(pct "$a" "$v"), ward/plain+seccomp = $(pct "$s" "$v")"
 else
 	echo "nginx: port 80 is busy on this host; skipped"
 fi
