@@ -151,6 +151,31 @@ static inline void ward_cipher_freep(struct ward_cipher **c)
 	ward_cipher_free(*c);
 }
 
+/* Keyed AES-256-GCM context for many records under one key: the key
+ * schedule is computed once by ward_aead_ctx_new(), each seal/open only
+ * sets the 12-byte IV (the caller's nonce discipline is unchanged: never
+ * reuse an IV under one key). One thread at a time per context (keep one
+ * per thread). seal/open behave like ward_aes256gcm_seal/open with a
+ * 12-byte IV: open returns -WARD_E_VERIFY on a tag mismatch and wipes pt;
+ * pt == ct is allowed. ward_aead_ctx_free() wipes the key schedule,
+ * accepts NULL and returns NULL. */
+struct ward_aead_ctx;
+WARD_PUBLIC int ward_aead_ctx_new(const uint8_t key[32], struct ward_aead_ctx **ret,
+				  struct ward_err *err);
+WARD_PUBLIC int ward_aead_ctx_seal_iv(struct ward_aead_ctx *c, const uint8_t iv[12],
+				      const void *aad, size_t aad_size, const void *pt,
+				      size_t pt_size, uint8_t *ct, uint8_t tag[16],
+				      struct ward_err *err);
+WARD_PUBLIC int ward_aead_ctx_open_iv(struct ward_aead_ctx *c, const uint8_t iv[12],
+				      const void *aad, size_t aad_size, const void *ct,
+				      size_t ct_size, const uint8_t tag[16], uint8_t *pt,
+				      struct ward_err *err);
+WARD_PUBLIC struct ward_aead_ctx *ward_aead_ctx_free(struct ward_aead_ctx *c);
+static inline void ward_aead_ctx_freep(struct ward_aead_ctx **c)
+{
+	ward_aead_ctx_free(*c);
+}
+
 /* RFC 3394 AES key wrap with a 256-bit KEK. wrap: out gets in_size + 8
  * bytes (in_size a multiple of 8, >= 16). unwrap: out gets in_size - 8
  * bytes; -WARD_E_VERIFY if the integrity check fails. */

@@ -21,6 +21,9 @@
 
 #define TIMEOUT 60.0 /* the volume changes only through us */
 #define MAX_IO (1u << 20)
+/* Kernel readahead window: four MAX_IO requests, so sequential reads keep
+ * several requests (and backing-store reads) in flight at once. */
+#define READAHEAD_KB (4 * MAX_IO / 1024)
 
 struct fs {
 	struct ward_vol *vol;
@@ -483,7 +486,7 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* The kernel caps FUSE readahead at the backing-device default (128 KiB)
  * whatever max_readahead says; raise this mount's bdi readahead so
- * sequential reads arrive as 1 MiB requests. Found via mountinfo (a stat
+ * sequential reads arrive as 1 MiB requests, four at a time. Found via mountinfo (a stat
  * of our own mount point would wait for the loop that has not started).
  * Best effort: needs root and sysfs. */
 static void raise_readahead(const char *mountpoint)
@@ -514,7 +517,7 @@ static void raise_readahead(const char *mountpoint)
 	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
 	f = fopen(path, "we");
 	if (f) {
-		fprintf(f, "%u\n", MAX_IO / 1024);
+		fprintf(f, "%u\n", READAHEAD_KB);
 		fclose(f);
 	}
 }

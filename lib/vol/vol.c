@@ -49,6 +49,10 @@ struct ward_vol {
 	struct timespec dirty_since;
 	struct pending_del *dels; /* owned */
 	size_t ndels, dels_cap;
+	/* Data files the last commit stopped referring to, removed by
+	 * ward_vol_commit() after it drops the locks (see remove_gone). */
+	struct pending_del *gone; /* owned */
+	size_t ngone;
 	size_t open_handles;
 
 	struct io_range *ranges; /* in-flight block I/O (see range_acquire) */
@@ -734,18 +738,36 @@ static int queue_delete(struct ward_vol *vol, const uint8_t file_id[16])
 	return 0;
 }
 
-/* After a commit: nothing uncommitted exists, so unreferenced blob files
- * and blocks past each file's end can go. */
-static void after_commit_cleanup(struct ward_vol *vol)
+/* Unlink the data files of dels (unlocked: an rm -rf of thousands of
+ * files must not stall every other request). Their file ids are random
+ * and never reused, so nothing can refer to these names again; a crash
+ * before this leaves unreferenced files, which the next mount removes. */
+static void remove_gone(struct ward_vol *vol, struct pending_del *dels, size_t n)
 {
-	for (size_t i = 0; i < vol->ndels; i++)
+	for (size_t i = 0; i < n; i++)
 		for (int s = 0; s < 2; s++) {
 			char name[40];
 
-			blob_name(vol->dels[i].file_id, s, name);
+			blob_name(dels[i].file_id, s, name);
 			(void)vol->io->unlink(vol->io->ctx, name);
 		}
-	vol->ndels = 0;
+}
+
+/* After a commit: nothing uncommitted exists, so unreferenced blob files
+ * and blocks past each file's end can go. The files are handed to
+ * vol->gone (removed once the locks are dropped); if an earlier list is
+ * still there (a commit not made through ward_vol_commit), it goes now. */
+static void after_commit_cleanup(struct ward_vol *vol)
+{
+	if (vol->ndels) {
+		if (vol->gone) {
+			remove_gone(vol, vol->gone, vol->ngone);
+			free(vol->gone);
+		}
+		vol->gone = WARD_TAKE_PTR(vol->dels);
+		vol->ngone = vol->ndels;
+		vol->ndels = vol->dels_cap = 0;
+	}
 	for (size_t b = 0; b < vol->ns.nbuckets; b++)
 		for (struct vol_inode *in = vol->ns.buckets[b]; in; in = in->hnext) {
 			if (in->type != VOL_T_FILE)
@@ -876,11 +898,18 @@ int ward_vol_commit(struct ward_vol *vol, struct ward_err *err)
 {
 	int r;
 
+	WARD_AUTOFREE struct pending_del *gone = NULL;
+	size_t ngone;
+
 	pthread_rwlock_wrlock(&vol->commit_lock);
 	pthread_mutex_lock(&vol->lock);
 	r = commit_locked(vol, err);
+	gone = WARD_TAKE_PTR(vol->gone);
+	ngone = vol->ngone;
+	vol->ngone = 0;
 	pthread_mutex_unlock(&vol->lock);
 	pthread_rwlock_unlock(&vol->commit_lock);
+	remove_gone(vol, gone, ngone);
 	return r;
 }
 
@@ -965,6 +994,7 @@ struct ward_vol *ward_vol_free(struct ward_vol *vol)
 				close_handles(vol, in);
 	vol_ns_clear(&vol->ns);
 	free(vol->dels);
+	free(vol->gone);
 	ward_wipe(vol->key, sizeof(vol->key));
 	ward_wipe(vol->meta_key, sizeof(vol->meta_key));
 	pthread_mutex_destroy(&vol->lock);
