@@ -134,12 +134,15 @@ WM=$(sim_measurement "$T/conv"); WMD=$(sim_measurement "$T/convd")
 jq -n --arg wm "$WM" --arg wmd "$WMD" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
 	'{packages: {kv: {tees: ["sim"], measurements: {sim: [$wm]}, debug: false},
 	             kvd: {tees: ["sim"], measurements: {sim: [$wmd]}, debug: false}},
-	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv", "kvd"]}},
+	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv"]},
+	            imgkeyd: {type: "user", resource: "default/image-key/kvd", packages: ["kvd"]}},
 	  workloads: {kv: {package: "kv", argv: $argv}, kvd: {package: "kvd", argv: $argv}},
 	  users: {admin: {public_key: $pub, roles: ["admin"]}},
 	  roles: {admin: {actions: ["update_manifest", "set_secret"], secrets: ["*"]}}}' >"$T/m.json"
 "$WARD" manifest set "$T/m.json" --coordinator "$URL" >/dev/null
-"$WARD" secret set imgkey --value-file "$T/img.key" --coordinator "$URL" --user admin --key "$T/admin.key" >/dev/null
+for k in imgkey imgkeyd; do
+	"$WARD" secret set $k --value-file "$T/img.key" --coordinator "$URL" --user admin --key "$T/admin.key" >/dev/null
+done
 
 # warm the ward caches (the development conversion; a converted image is
 # already in this shape) and the sim platform
@@ -147,8 +150,9 @@ jq -n --arg wm "$WM" --arg wmd "$WMD" --rawfile pub "$T/admin.pub" --argjson arg
 "$WARD" run -q --insecure-host-keys --network host "$SMALL" -- true >/dev/null 2>&1
 "$WARD" run -q --network host --coordinator "$URL" --workload kv "$T/conv" >/dev/null 2>&1 &
 w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
-"$WARD" run -q --network host --coordinator "$URL" --workload kvd "$T/convd" >/dev/null 2>&1 &
-w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
+"$WARD" run -q --network host --coordinator "$URL" --workload kvd "$T/convd" >/dev/null 2>"$T/kvd.err" &
+w=$!; wait_ping $RPORT || { cat "$T/kvd.err" >&2; exit 1; }
+kill -TERM $w; wait $w 2>/dev/null || true
 
 # ---- (a) cold start ----
 # time_plain BUNDLE: ms from `runc run` to the first PONG

@@ -28,6 +28,7 @@
 struct fs {
 	struct ward_vol *vol;
 	const struct ward_vol_fuse_opts *opts;
+	bool no_open; /* read-only: the kernel opens files without asking us */
 };
 
 static struct ward_vol *VOL(fuse_req_t req)
@@ -96,6 +97,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
+	/* A read-only volume has no unlink-while-open to track, so opens
+	 * need no round trip: answering ENOSYS to the first one makes the
+	 * kernel open (and release) files by itself from then on, keeping
+	 * their cached pages. nginx opens a file per request. */
+	if (fs->opts->read_only && (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT)) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		fs->no_open = true;
+	}
 	/* The kernel caches contents: it must not drop them on mtime
 	 * changes it made itself (write-back). */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
@@ -260,8 +269,13 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = ward_vol_open_ino(VOL(req), ino);
+	int r;
 
+	if (((struct fs *)fuse_req_userdata(req))->no_open) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	r = ward_vol_open_ino(VOL(req), ino);
 	if (r < 0) {
 		fuse_reply_err(req, fuse_errno(r));
 		return;
@@ -334,7 +348,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	/* Nothing to do at close (data is committed by the commit timer and
+	 * fsync): ENOSYS tells the kernel to stop sending flushes, saving a
+	 * round trip per close(). */
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -539,7 +556,7 @@ int ward_vol_fuse_serve(struct ward_vol *vol, const char *mountpoint,
 	char *argv[5];
 	int argc = 0;
 	struct fuse_args args;
-	struct fs fs = {vol, opts};
+	struct fs fs = {.vol = vol, .opts = opts};
 	struct fuse_session *se;
 	struct fuse_loop_config *cfg;
 	int r;
