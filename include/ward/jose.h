@@ -71,6 +71,12 @@ WARD_PUBLIC const char *ward_jwe_alg_name(enum ward_jwe_alg alg);
 WARD_PUBLIC int ward_jwe_encrypt(const struct ward_pkey *recipient, enum ward_jwe_alg alg,
 				 const void *plaintext, size_t size, json_t **ret,
 				 struct ward_err *err);
+/* Same, but *ret (malloc'ed) is the object's compact JSON text with
+ * members in lexicographic order, i.e. what ward_json_dump() would make of
+ * ward_jwe_encrypt()'s result, without building a JSON object. */
+WARD_PUBLIC int ward_jwe_encrypt_text(const struct ward_pkey *recipient, enum ward_jwe_alg alg,
+				      const void *plaintext, size_t size, char **ret,
+				      struct ward_err *err);
 /* Decrypt a flattened JSON JWE with the private key. Only the algorithms
  * above with enc A256GCM are accepted; "zip" is rejected. -WARD_E_VERIFY if
  * the key unwrap or the tag fails. */
@@ -90,6 +96,5 @@ WARD_PUBLIC int ward_jwe_decrypt(const struct ward_pkey *priv, const json_t *jwe
 WARD_PUBLIC int ward_jwe_encrypt_compact(const struct ward_pkey *recipient, enum ward_jwe_alg alg,
 					 const void *plaintext, size_t size, char **ret,
 					 struct ward_err *err);
-WARD_PUBLIC int ward_jwe_decrypt_compact(const struct ward_pkey *priv, const char *jwe,
-					 size_t size, struct ward_secret **ret,
-					 struct ward_err *err);
+WARD_PUBLIC int ward_jwe_decrypt_compact(const struct ward_pkey *priv, const char *jwe, size_t size,
+					 struct ward_secret **ret, struct ward_err *err);

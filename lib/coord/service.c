@@ -1618,7 +1618,7 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	struct ward_err err = WARD_ERR_INIT;
 	WARD_CLEANUP(principal_clear) struct principal who = {0};
 	WARD_CLEANUP(ward_secret_freep) struct ward_secret *plain = NULL;
-	WARD_AUTOJSON json_t *jwe = NULL;
+	WARD_AUTOFREE char *jwe = NULL;
 	WARD_AUTOFREE uint8_t *raw = NULL;
 	char repo[WARD_MANIFEST_NAME_MAX + 1], type[WARD_MANIFEST_NAME_MAX + 1],
 	    tag[WARD_MANIFEST_NAME_MAX * 2 + 2];
@@ -1746,7 +1746,8 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 	/* The encryption uses only this request's references and copies:
 	 * other loops may serve requests meanwhile. */
 	pthread_mutex_unlock(&c->lock);
-	r = ward_jwe_encrypt(who.key, jalg, plain->data, plain->size, &jwe, &err);
+	/* The reply body is the JWE's JSON text, written directly. */
+	r = ward_jwe_encrypt_text(who.key, jalg, plain->data, plain->size, &jwe, &err);
 	if (r >= 0 && ward_jwk_thumbprint(who.key, thumb, &err) < 0)
 		memset(thumb, 0, sizeof(thumb));
 	pthread_mutex_lock(&c->lock);
@@ -1754,14 +1755,9 @@ static int kbs_resource(struct ward_coord *c, struct ward_http_req *req, const c
 		return refuse_resource(c, req, 500, "Internal", rpath, err.msg);
 	ward_hex_encode(thumb, 8, thumb_hex);
 	c->m.releases++;
-	{
-		char *text = NULL;
-
-		(void)ward_json_dump(jwe, &text, NULL);
-		defer_reply(c, req, 200, "application/json", text, NULL, "resource.released",
-			    json_pack("{s:s, s:s, s:s}", "resource", rpath, "package", who.package,
-				      "tee_key", thumb_hex));
-	}
+	defer_reply(c, req, 200, "application/json", WARD_TAKE_PTR(jwe), NULL, "resource.released",
+		    json_pack("{s:s, s:s, s:s}", "resource", rpath, "package", who.package,
+			      "tee_key", thumb_hex));
 	return 200;
 }
 

@@ -337,11 +337,72 @@ int ward_jwk_export_public(const struct ward_pkey *key, json_t **ret, struct war
 	return 0;
 }
 
+/* Longest canonical EC/OKP public JWK text: P-384, two 64-char coordinates. */
+#define JOSE_JWK_TEXT_MAX 192
+
+/* The public JWK of an EC or X25519 key as compact text with members in
+ * lexicographic order, exactly what ward_json_dump() makes of
+ * ward_jwk_export_public()'s object, but without building one (the JWE
+ * epk and the RFC 7638 thumbprint input). -WARD_E_UNSUPPORTED for RSA. */
+static int public_jwk_text(const struct ward_pkey *key, char buf[JOSE_JWK_TEXT_MAX],
+			   struct ward_err *err)
+{
+	enum ward_key_type type = ward_pkey_type(key);
+	char bx[65], by[65]; /* base64url of 48 bytes: 64 chars */
+	int r, n;
+
+	switch (type) {
+	case WARD_KEY_EC_P256:
+	case WARD_KEY_EC_P384: {
+		uint8_t x[48], y[48];
+		size_t cs;
+
+		r = ward_pkey_ec_xy(key, x, y, &cs, err);
+		if (r < 0)
+			return r;
+		ward_base64url_encode(x, cs, bx);
+		ward_base64url_encode(y, cs, by);
+		n = snprintf(buf, JOSE_JWK_TEXT_MAX,
+			     "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+			     key_type_name(type), bx, by);
+		break;
+	}
+	case WARD_KEY_X25519: {
+		uint8_t x[32];
+
+		r = ward_pkey_x25519_raw(key, x, err);
+		if (r < 0)
+			return r;
+		ward_base64url_encode(x, sizeof(x), bx);
+		n = snprintf(buf, JOSE_JWK_TEXT_MAX,
+			     "{\"crv\":\"X25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", bx);
+		break;
+	}
+	default:
+		return ward_err_set(err, -WARD_E_UNSUPPORTED, "no compact JWK text for a %s key",
+				    key_type_name(type));
+	}
+	/* Cannot happen with the sizes above; fail closed rather than truncate. */
+	if (n < 0 || n >= JOSE_JWK_TEXT_MAX)
+		return ward_err_set(err, -WARD_E_USAGE, "JWK text too long");
+	return 0;
+}
+
 int ward_jwk_thumbprint(const struct ward_pkey *key, uint8_t out[32], struct ward_err *err)
 {
 	WARD_AUTOJSON json_t *jwk = NULL;
 	WARD_AUTOFREE char *canon = NULL;
+	char text[JOSE_JWK_TEXT_MAX];
 	int r;
+
+	if (!key)
+		return ward_err_set(err, -WARD_E_USAGE, "JWK thumbprint: no key");
+	if (ward_pkey_type(key) != WARD_KEY_RSA) {
+		r = public_jwk_text(key, text, err);
+		if (r < 0)
+			return ward_err_prefix(err, "JWK thumbprint");
+		return ward_hash(WARD_HASH_SHA256, text, strlen(text), out, err);
+	}
 
 	/* The exported public JWK holds exactly the RFC 7638 §3.2 required
 	 * members (EC: crv kty x y; RSA: e kty n; OKP: crv kty x, RFC 8037 §2),
@@ -879,14 +940,14 @@ static int jwe_encrypt_out(const struct ward_pkey *recipient, enum ward_jwe_alg 
 			   struct ward_err *err)
 {
 	const struct jwe_alg_info *a = jwe_alg_by_id(alg);
-	WARD_AUTOJSON json_t *hdr = NULL;
-	WARD_AUTOFREE char *hdr_text = NULL;
+	/* {"alg":"ECDH-ES+A256KW","enc":"A256GCM","epk":<JWK text>} at most */
+	char hdr_text[64 + JOSE_JWK_TEXT_MAX];
 	WARD_AUTOFREE uint8_t *ek = NULL;
 	WARD_AUTOFREE uint8_t *ct = NULL;
 	size_t ek_size = 0;
 	uint8_t cek[32], iv[WARD_GCM_IV_SIZE], tag[WARD_GCM_TAG_SIZE];
 	WARD_CLEANUP_ERASE(cek);
-	int r;
+	int r, n;
 
 	if (!a || !recipient || (!plaintext && size))
 		return ward_err_set(err, -WARD_E_USAGE, "invalid arguments");
@@ -897,25 +958,23 @@ static int jwe_encrypt_out(const struct ward_pkey *recipient, enum ward_jwe_alg 
 		return ward_err_set(err, -WARD_E_TOO_BIG,
 				    "plaintext of %zu bytes exceeds the limit of %u", size,
 				    WARD_JOSE_MAX_SIZE);
-	hdr = json_pack("{s:s, s:s}", "alg", a->name, "enc", JWE_ENC);
-	if (!hdr)
-		return ward_err_set(err, -ENOMEM, "out of memory");
-
 	if (a->ecdh) {
 		WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *eph = NULL;
 		WARD_CLEANUP(ward_secret_freep) struct ward_secret *z = NULL;
-		json_t *epk = NULL;
+		char epk[JOSE_JWK_TEXT_MAX];
 		uint8_t kek[32];
 		WARD_CLEANUP_ERASE(kek);
 
 		r = ward_pkey_generate(ward_pkey_type(recipient), 0, &eph, err);
 		if (r < 0)
 			return ward_err_prefix(err, "ephemeral key");
-		r = ward_jwk_export_public(eph, &epk, err);
+		/* The epk member is written from the key's coordinates directly:
+		 * no JWK object, no JSON dump. */
+		r = public_jwk_text(eph, epk, err);
 		if (r < 0)
-			return r;
-		if (json_object_set_new(hdr, "epk", epk) < 0)
-			return ward_err_set(err, -ENOMEM, "out of memory");
+			return ward_err_prefix(err, "ephemeral key");
+		n = snprintf(hdr_text, sizeof(hdr_text),
+			     "{\"alg\":\"%s\",\"enc\":\"" JWE_ENC "\",\"epk\":%s}", a->name, epk);
 		r = ward_ecdh(eph, recipient, &z, err);
 		if (r < 0)
 			return ward_err_prefix(err, "ECDH");
@@ -941,6 +1000,8 @@ static int jwe_encrypt_out(const struct ward_pkey *recipient, enum ward_jwe_alg 
 			ek_size = JOSE_KW_WRAPPED_SIZE;
 		}
 	} else {
+		n = snprintf(hdr_text, sizeof(hdr_text), "{\"alg\":\"%s\",\"enc\":\"" JWE_ENC "\"}",
+			     a->name);
 		r = ward_random(cek, sizeof(cek), err);
 		if (r < 0)
 			return r;
@@ -949,10 +1010,9 @@ static int jwe_encrypt_out(const struct ward_pkey *recipient, enum ward_jwe_alg 
 		if (r < 0)
 			return ward_err_prefix(err, "%s", a->name);
 	}
+	if (n < 0 || (size_t)n >= sizeof(hdr_text))
+		return ward_err_set(err, -WARD_E_USAGE, "protected header too long");
 
-	r = ward_json_dump(hdr, &hdr_text, err);
-	if (r < 0)
-		return r;
 	out->protected_b64 = ward_base64url_encode_alloc(hdr_text, strlen(hdr_text));
 	if (!out->protected_b64)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -992,6 +1052,38 @@ int ward_jwe_encrypt(const struct ward_pkey *recipient, enum ward_jwe_alg alg,
 		   json_object_set_new(j, "encrypted_key", json_string(o.encrypted_key)) < 0))
 		return ward_err_set(err, -ENOMEM, "JWE encrypt: out of memory");
 	*ret = WARD_TAKE_PTR(j);
+	return 0;
+}
+
+int ward_jwe_encrypt_text(const struct ward_pkey *recipient, enum ward_jwe_alg alg,
+			  const void *plaintext, size_t size, char **ret, struct ward_err *err)
+{
+	WARD_CLEANUP(jwe_out_clear) struct jwe_out o = {0};
+	size_t total;
+	char *s;
+	int r, n;
+
+	r = jwe_encrypt_out(recipient, alg, plaintext, size, &o, err);
+	if (r < 0)
+		return ward_err_prefix(err, "JWE encrypt");
+	/* Members in lexicographic order, as ward_json_dump() of
+	 * ward_jwe_encrypt()'s object; base64url needs no escaping. */
+	total = strlen(o.protected_b64) + strlen(o.encrypted_key) + strlen(o.iv) +
+		strlen(o.ciphertext) + strlen(o.tag) + 96;
+	s = malloc(total);
+	if (!s)
+		return ward_err_set(err, -ENOMEM, "JWE encrypt: out of memory");
+	/* RFC 7516 §7.2.1: encrypted_key is absent when it is empty (ECDH-ES). */
+	n = snprintf(
+	    s, total,
+	    "{\"ciphertext\":\"%s\",%s%s%s\"iv\":\"%s\",\"protected\":\"%s\",\"tag\":\"%s\"}",
+	    o.ciphertext, o.encrypted_key[0] ? "\"encrypted_key\":\"" : "", o.encrypted_key,
+	    o.encrypted_key[0] ? "\"," : "", o.iv, o.protected_b64, o.tag);
+	if (n < 0 || (size_t)n >= total) {
+		free(s);
+		return ward_err_set(err, -WARD_E_USAGE, "JWE encrypt: output size miscounted");
+	}
+	*ret = s;
 	return 0;
 }
 

@@ -791,6 +791,63 @@ WARD_TEST(jwe_round_trip_every_alg)
 	jwe_cases_free(cases, count);
 }
 
+/* ward_jwe_encrypt_text() gives canonical JSON (parsing and dumping it
+ * again is the identity) that decrypts, for every algorithm; its protected
+ * header is canonical too, with an epk that is a public JWK on the
+ * recipient's curve. */
+WARD_TEST(jwe_encrypt_text_every_alg)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct jwe_case cases[8];
+	size_t count = jwe_cases(cases, &err);
+	static const char msg[] = "text form";
+
+	for (size_t i = 0; i < count; i++) {
+		WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *pub = public_of(cases[i].key);
+		WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *epk = NULL;
+		WARD_CLEANUP(ward_secret_freep) struct ward_secret *pt = NULL;
+		WARD_AUTOFREE char *text = NULL;
+		WARD_AUTOFREE char *again = NULL;
+		WARD_AUTOFREE char *hdr_again = NULL;
+		WARD_AUTOFREE uint8_t *raw = NULL;
+		WARD_AUTOJSON json_t *jwe = NULL;
+		WARD_AUTOJSON json_t *hdr = NULL;
+		json_t *epk_json;
+		size_t n;
+
+		CHECK_OK(ward_jwe_encrypt_text(pub, cases[i].alg, msg, sizeof(msg), &text, &err),
+			 &err);
+		CHECK_OK(ward_json_parse(text, strlen(text), 1 << 20, &jwe, &err), &err);
+		CHECK_OK(ward_json_dump(jwe, &again, &err), &err);
+		CHECK_STR(again, text);
+		CHECK(!json_object_get(jwe, "encrypted_key") == (cases[i].alg == WARD_JWE_ECDH_ES));
+		CHECK_OK(ward_jwe_decrypt(cases[i].key, jwe, &pt, &err), &err);
+		CHECK_INT(pt->size, ==, sizeof(msg));
+		CHECK_MEM(pt->data, msg, sizeof(msg));
+
+		raw = member_bytes(jwe, "protected", &n);
+		CHECK_OK(ward_json_parse(raw, n, 1 << 20, &hdr, &err), &err);
+		CHECK_OK(ward_json_dump(hdr, &hdr_again, &err), &err);
+		CHECK_INT(strlen(hdr_again), ==, n);
+		CHECK_MEM(hdr_again, raw, n);
+		epk_json = json_object_get(hdr, "epk");
+		if (cases[i].alg == WARD_JWE_RSA_OAEP || cases[i].alg == WARD_JWE_RSA_OAEP_256) {
+			CHECK(!epk_json);
+			continue;
+		}
+		CHECK_OK(ward_jwk_import(epk_json, &epk, &err), &err);
+		CHECK_INT(ward_pkey_type(epk), ==, ward_pkey_type(pub));
+	}
+	CHECK_ERR(ward_jwe_encrypt_text(NULL, WARD_JWE_ECDH_ES, msg, 1, &(char *){NULL}, &err),
+		  -WARD_E_USAGE);
+	CHECK_MSG(&err, "JWE encrypt: invalid arguments");
+	CHECK_ERR(
+	    ward_jwe_encrypt_text(cases[6].key, WARD_JWE_ECDH_ES, msg, 1, &(char *){NULL}, &err),
+	    -WARD_E_USAGE);
+	CHECK_MSG(&err, "cannot encrypt to a RSA key");
+	jwe_cases_free(cases, count);
+}
+
 WARD_TEST(jwe_tampering_fails_verify)
 {
 	struct ward_err err = WARD_ERR_INIT;

@@ -10,10 +10,62 @@
 
 WARD_DEFINE_FREEP(sqlite3_stmt, sqlite3_finalize)
 
+/* Statements used on every request are prepared once per store
+ * (SQLITE_PREPARE_PERSISTENT) and reset after each use; the SQL and its
+ * transaction semantics are exactly those of a freshly prepared statement. */
+enum stmt_id {
+	STMT_GET,
+	STMT_PUT,
+	STMT_INSERT,
+	STMT_DELETE,
+	STMT_LIST,
+	STMT_AUDIT_HEAD,
+	STMT_AUDIT_APPEND,
+	STMT_AUDIT_EACH,
+	STMT_COUNT,
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_GET] = "SELECT value FROM kv WHERE ns = ?1 AND key = ?2",
+    [STMT_PUT] = "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3)",
+    [STMT_INSERT] = "INSERT INTO kv (ns, key, value) VALUES (?1, ?2, ?3)",
+    [STMT_DELETE] = "DELETE FROM kv WHERE ns = ?1 AND key = ?2",
+    [STMT_LIST] = "SELECT key, value FROM kv WHERE ns = ?1 ORDER BY key",
+    [STMT_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [STMT_AUDIT_APPEND] = "INSERT INTO audit (seq, time, kind, subject, detail, prev_hash, hash)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_AUDIT_EACH] = "SELECT seq, time, kind, subject, detail, prev_hash, hash FROM audit"
+			" WHERE seq >= ?1 ORDER BY seq",
+};
+
 struct ward_store {
 	sqlite3 *db; /* owned */
 	bool in_tx;
+	sqlite3_stmt *stmts[STMT_COUNT]; /* owned, prepared on first use */
 };
+
+/* A statement borrowed from the cache (reset on release) or, when the
+ * cached one is still running (a list callback using the same store),
+ * prepared for this use only (finalized on release). */
+struct stmt_ref {
+	sqlite3_stmt *s;
+	bool owned;
+};
+
+static void stmt_release(struct stmt_ref *ref)
+{
+	if (!ref->s)
+		return;
+	if (ref->owned) {
+		sqlite3_finalize(ref->s);
+	} else {
+		/* Ends the statement's implicit read, like finalize would. */
+		(void)sqlite3_reset(ref->s);
+		(void)sqlite3_clear_bindings(ref->s);
+	}
+	ref->s = NULL;
+}
+#define STMT_AUTORELEASE WARD_CLEANUP(stmt_release)
 
 static int db_err(struct ward_store *st, struct ward_err *err, const char *what)
 {
@@ -42,6 +94,27 @@ static int prepare(struct ward_store *st, const char *sql, sqlite3_stmt **ret, s
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, ret, NULL) != SQLITE_OK)
 		return db_err(st, err, "prepare");
+	return 0;
+}
+
+static int stmt_get(struct ward_store *st, enum stmt_id id, struct stmt_ref *ret,
+		    struct ward_err *err)
+{
+	sqlite3_stmt *s = st->stmts[id];
+
+	if (s && !sqlite3_stmt_busy(s)) {
+		*ret = (struct stmt_ref){.s = s};
+		return 0;
+	}
+	if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, s ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
+			       NULL) != SQLITE_OK)
+		return db_err(st, err, "prepare");
+	if (!st->stmts[id]) {
+		st->stmts[id] = s;
+		*ret = (struct stmt_ref){.s = s};
+	} else {
+		*ret = (struct stmt_ref){.s = s, .owned = true};
+	}
 	return 0;
 }
 
@@ -128,6 +201,8 @@ struct ward_store *ward_store_free(struct ward_store *st)
 		return NULL;
 	if (st->in_tx)
 		ward_store_rollback(st);
+	for (size_t i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmts[i]);
 	(void)sqlite3_close_v2(st->db);
 	free(st);
 	return NULL;
@@ -186,13 +261,15 @@ static int check_value(const char *ns, const char *key, size_t size, struct ward
 int ward_store_get(struct ward_store *st, const char *ns, const char *key, uint8_t **ret,
 		   size_t *ret_size, struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	uint8_t *buf;
 	int r, n;
 
-	r = prepare(st, "SELECT value FROM kv WHERE ns = ?1 AND key = ?2", &s, err);
+	r = stmt_get(st, STMT_GET, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
@@ -212,18 +289,20 @@ int ward_store_get(struct ward_store *st, const char *ns, const char *key, uint8
 	return 0;
 }
 
-static int write_kv(struct ward_store *st, const char *sql, const char *ns, const char *key,
+static int write_kv(struct ward_store *st, enum stmt_id id, const char *ns, const char *key,
 		    const void *data, size_t size, struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	int r;
 
 	r = check_value(ns, key, size, err);
 	if (r < 0)
 		return r;
-	r = prepare(st, sql, &s, err);
+	r = stmt_get(st, id, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_blob(s, 3, size ? data : "", (int)size, SQLITE_STATIC);
@@ -238,25 +317,25 @@ static int write_kv(struct ward_store *st, const char *sql, const char *ns, cons
 int ward_store_put(struct ward_store *st, const char *ns, const char *key, const void *data,
 		   size_t size, struct ward_err *err)
 {
-	return write_kv(st, "INSERT OR REPLACE INTO kv (ns, key, value) VALUES (?1, ?2, ?3)", ns,
-			key, data, size, err);
+	return write_kv(st, STMT_PUT, ns, key, data, size, err);
 }
 
 int ward_store_insert(struct ward_store *st, const char *ns, const char *key, const void *data,
 		      size_t size, struct ward_err *err)
 {
-	return write_kv(st, "INSERT INTO kv (ns, key, value) VALUES (?1, ?2, ?3)", ns, key, data,
-			size, err);
+	return write_kv(st, STMT_INSERT, ns, key, data, size, err);
 }
 
 int ward_store_delete(struct ward_store *st, const char *ns, const char *key, struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	int r;
 
-	r = prepare(st, "DELETE FROM kv WHERE ns = ?1 AND key = ?2", &s, err);
+	r = stmt_get(st, STMT_DELETE, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -269,12 +348,14 @@ int ward_store_delete(struct ward_store *st, const char *ns, const char *key, st
 int ward_store_list(struct ward_store *st, const char *ns, ward_store_each_fn fn, void *ud,
 		    struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	int r;
 
-	r = prepare(st, "SELECT key, value FROM kv WHERE ns = ?1 ORDER BY key", &s, err);
+	r = stmt_get(st, STMT_LIST, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		const uint8_t *v = sqlite3_column_blob(s, 1);
@@ -292,12 +373,14 @@ int ward_store_list(struct ward_store *st, const char *ns, ward_store_each_fn fn
 int ward_store_audit_head(struct ward_store *st, uint64_t *ret_seq,
 			  uint8_t ret_hash[WARD_STORE_HASH_SIZE], struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	int r;
 
-	r = prepare(st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &s, err);
+	r = stmt_get(st, STMT_AUDIT_HEAD, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	r = sqlite3_step(s);
 	if (r == SQLITE_DONE) {
 		*ret_seq = 0;
@@ -317,7 +400,8 @@ int ward_store_audit_head(struct ward_store *st, uint64_t *ret_seq,
 int ward_store_audit_append(struct ward_store *st, const struct ward_store_audit_row *row,
 			    struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	uint8_t head_hash[WARD_STORE_HASH_SIZE];
 	uint64_t head;
 	int r;
@@ -333,12 +417,10 @@ int ward_store_audit_append(struct ward_store *st, const struct ward_store_audit
 		return ward_err_set(err, -WARD_E_STATE,
 				    "store: audit record %llu does not chain to the head",
 				    (unsigned long long)row->seq);
-	r = prepare(st,
-		    "INSERT INTO audit (seq, time, kind, subject, detail, prev_hash, hash)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		    &s, err);
+	r = stmt_get(st, STMT_AUDIT_APPEND, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_int64(s, 1, (sqlite3_int64)row->seq);
 	(void)sqlite3_bind_int64(s, 2, row->time);
 	(void)sqlite3_bind_text(s, 3, row->kind, -1, SQLITE_STATIC);
@@ -354,15 +436,14 @@ int ward_store_audit_append(struct ward_store *st, const struct ward_store_audit
 int ward_store_audit_each(struct ward_store *st, uint64_t from_seq, ward_store_audit_fn fn,
 			  void *ud, struct ward_err *err)
 {
-	WARD_CLEANUP(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	STMT_AUTORELEASE struct stmt_ref ref = {0};
+	sqlite3_stmt *s;
 	int r;
 
-	r = prepare(st,
-		    "SELECT seq, time, kind, subject, detail, prev_hash, hash FROM audit"
-		    " WHERE seq >= ?1 ORDER BY seq",
-		    &s, err);
+	r = stmt_get(st, STMT_AUDIT_EACH, &ref, err);
 	if (r < 0)
 		return r;
+	s = ref.s;
 	(void)sqlite3_bind_int64(s, 1, (sqlite3_int64)from_seq);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ward_store_audit_row row = {

@@ -81,6 +81,76 @@ WARD_TEST(list_in_order_and_stop)
 	CHECK_ERR(ward_store_list(st, "ns", count_cb, &n, &err), -EINTR);
 }
 
+/* A list callback that lists the same namespace again: the inner walk gets
+ * its own statement while the cached one is still stepping, and both walks
+ * see every row. Then a rolled-back transaction after many cached uses
+ * leaves no trace, so reused statements hold no stale state. */
+struct nested {
+	struct ward_store *st;
+	int outer, inner;
+};
+
+static int inner_cb(const char *key, const uint8_t *data, size_t size, void *ud)
+{
+	struct nested *n = ud;
+
+	(void)key;
+	(void)data;
+	(void)size;
+	n->inner++;
+	return 0;
+}
+
+static int outer_cb(const char *key, const uint8_t *data, size_t size, void *ud)
+{
+	struct nested *n = ud;
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_AUTOFREE uint8_t *v = NULL;
+	size_t vsize;
+
+	(void)data;
+	(void)size;
+	n->outer++;
+	if (ward_store_get(n->st, "n", key, &v, &vsize, &err) < 0)
+		return -EIO;
+	return ward_store_list(n->st, "n", inner_cb, n, &err) < 0 ? -EIO : 0;
+}
+
+WARD_TEST(cached_statements_nested_and_reused)
+{
+	WARD_CLEANUP(tmpdir_cleanup) struct tmpdir t = {{0}};
+	WARD_CLEANUP(ward_store_freep) struct ward_store *st = NULL;
+	struct ward_err err = WARD_ERR_INIT;
+	struct nested n = {0};
+	WARD_AUTOFREE uint8_t *v = NULL;
+	size_t size;
+
+	CHECK_OK(open_tmp(&t, &st, &err), &err);
+	CHECK_OK(ward_store_put(st, "n", "a", "1", 1, &err), &err);
+	CHECK_OK(ward_store_put(st, "n", "b", "2", 1, &err), &err);
+	CHECK_OK(ward_store_put(st, "n", "c", "3", 1, &err), &err);
+	n.st = st;
+	CHECK_OK(ward_store_list(st, "n", outer_cb, &n, &err), &err);
+	CHECK_INT(n.outer, ==, 3);
+	CHECK_INT(n.inner, ==, 9);
+	/* The cached statement is reset: the next walk starts at the top. */
+	n = (struct nested){.st = st};
+	CHECK_OK(ward_store_list(st, "n", inner_cb, &n, &err), &err);
+	CHECK_INT(n.inner, ==, 3);
+	for (int i = 0; i < 50; i++) {
+		CHECK_OK(ward_store_get(st, "n", "a", &v, &size, &err), &err);
+		free(v);
+		v = NULL;
+	}
+	CHECK_OK(ward_store_begin(st, &err), &err);
+	CHECK_OK(ward_store_put(st, "n", "d", "4", 1, &err), &err);
+	ward_store_rollback(st);
+	CHECK_ERR(ward_store_get(st, "n", "d", &v, &size, &err), -WARD_E_NOT_FOUND);
+	/* Bindings from an earlier use do not leak into a failed lookup. */
+	CHECK_ERR(ward_store_get(st, "n", "zz", &v, &size, &err), -WARD_E_NOT_FOUND);
+	CHECK_MSG(&err, "n/zz not found");
+}
+
 WARD_TEST(transaction_rollback_and_reopen)
 {
 	WARD_CLEANUP(tmpdir_cleanup) struct tmpdir t = {{0}};
