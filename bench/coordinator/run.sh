@@ -9,7 +9,7 @@
 # TEE's report signing (ECDSA P-384), which real hardware does in the PSP.
 set -eu
 B=${1:?build dir, e.g. build/release}
-CLIENTS=${2:-8}
+CLIENTS=${2:-16}
 FLOWS=${3:-5000}
 RESOURCE=${4:-default/key/img}
 WARD=$B/cmd/ward/ward
