@@ -47,7 +47,7 @@
 
 #define EMB_WORKLOAD "app"
 #define EMB_COORD_TAG "ward embedded coordinator"
-#define TRACE(...) ward_run_trace("embedded", __VA_ARGS__)
+#define TRACE(...) ward_trace("embedded", __VA_ARGS__)
 
 struct emb {
 	char dir[PATH_MAX];  /* the converted image and the prepared rootfs (ciphertext) */

@@ -49,6 +49,15 @@ WARD_PUBLIC int ward_agent_volume_open(const char *backing_dir,
 				       struct ward_vol **ret_vol, struct ward_vol_io **ret_io,
 				       struct ward_err *err);
 
+/* Fork a FUSE server process running child(ctx, ready_fd); the child
+ * writes one NUL byte to ready_fd once its mount is live, or an error
+ * message, and returns its exit status. Returns 0 with *ret_pid once the
+ * mount is live; otherwise reaps the child and fails with code and the
+ * child's message (or "the WHAT exited before the mount was live"). */
+WARD_PUBLIC int ward_agent_server_spawn(const char *what, int (*child)(void *ctx, int ready_fd),
+					void *ctx, int code, pid_t *ret_pid,
+					struct ward_err *err);
+
 /* Serve the volume in backing_dir at mountpoint (FUSE, allow_other) from a
  * child process of the caller (ward-init, PID 1), with the registry reg:
  * returns once the mount is live, or with the child's error (e.g. a

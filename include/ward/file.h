@@ -29,6 +29,12 @@ WARD_PUBLIC int ward_fd_write_all(int fd, const void *buf, size_t size, struct w
 WARD_PUBLIC int ward_file_write_atomic(const char *path, const void *data, size_t size,
 				       mode_t mode, struct ward_err *err);
 
+/* As ward_file_write_atomic() without the fsyncs: readers see the old or
+ * the new content, never a torn file, but a crash may lose the update.
+ * For state that does not outlive the machine (run directories). */
+WARD_PUBLIC int ward_file_write_volatile(const char *path, const void *data, size_t size,
+					 mode_t mode, struct ward_err *err);
+
 /* Is p a safe relative path for use beneath a root: non-empty, not
  * absolute, no "." or ".." component, no empty component, no NUL, at most
  * WARD_PATH_MAX bytes? */

@@ -46,6 +46,12 @@ WARD_PUBLIC void ward_logkv(enum ward_log_level level, const char *msg, const ch
 #define WARD_KEY_ID_STR_SIZE 17
 WARD_PUBLIC void ward_log_key_id(const void *key, size_t size, char out[WARD_KEY_ID_STR_SIZE]);
 
+/* WARD_TRACE=1 in the environment: one timestamped line
+ * "ward-trace SEC.USEC COMPONENT: ..." on stderr, written at once so that
+ * lines of concurrent processes do not mix; nothing otherwise. Timing and
+ * paths only, never secrets. */
+WARD_PUBLIC void ward_trace(const char *component, const char *fmt, ...) WARD_PRINTF(2, 3);
+
 #define ward_debug(...) ward_log(WARD_LOG_DEBUG, __VA_ARGS__)
 #define ward_info(...) ward_log(WARD_LOG_INFO, __VA_ARGS__)
 #define ward_warn(...) ward_log(WARD_LOG_WARN, __VA_ARGS__)

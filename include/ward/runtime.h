@@ -107,11 +107,6 @@ struct ward_run_opts {
 WARD_PUBLIC int ward_run(const struct ward_run_opts *opts, int *ret_exit_code,
 			 struct ward_err *err);
 
-/* With WARD_TRACE=1 in the environment: print one line to stderr,
- * "ward-trace <CLOCK_REALTIME seconds.microseconds> <component>: <what>",
- * for measuring the start path across `ward run`, the embedded coordinator
- * and ward-init (bench/run/trace-start.sh). Nothing else, never secrets. */
-WARD_PUBLIC void ward_run_trace(const char *component, const char *fmt, ...) WARD_PRINTF(2, 3);
 
 /* ---- state of detached containers (ward ps/logs/stop/rm) ---- */
 

@@ -86,35 +86,7 @@ int ward_kbs_tee_evidence(void *ctx, const uint8_t report_data[64], json_t **ret
 	return evidence_json(ev, ret, err);
 }
 
-/* WARD_TRACE=1: a timestamped line on stderr, in ward_run_trace()'s format
- * (lib/runtime is not part of ward-init). Paths and timing only. */
-static void kbs_trace(const char *fmt, ...) WARD_PRINTF(1, 2);
-static void kbs_trace(const char *fmt, ...)
-{
-	static int enabled = -1;
-	struct timespec ts;
-	char line[512];
-	va_list ap;
-	int n;
-
-	if (enabled < 0) {
-		const char *e = getenv("WARD_TRACE");
-
-		enabled = e && strcmp(e, "1") == 0;
-	}
-	if (!enabled)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(line, sizeof(line), "ward-trace %lld.%06ld ward-init: ", (long long)ts.tv_sec,
-		     ts.tv_nsec / 1000);
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
-	n = (int)strnlen(line, sizeof(line) - 2);
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
-}
+#define kbs_trace(...) ward_trace("ward-init", __VA_ARGS__)
 
 /* A problem+json reason from a refusal body, for the message. */
 static void problem_reason(const uint8_t *body, size_t size, char *out, size_t out_size)

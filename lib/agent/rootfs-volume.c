@@ -138,48 +138,28 @@ static int serve_child(const char *backing, const struct ward_agent_rootfs *rf,
 	return 0;
 }
 
+struct serve_args {
+	const char *backing;
+	const struct ward_agent_rootfs *rf;
+	const uint8_t *key;
+	const char *mountpoint;
+};
+
+static int serve_trampoline(void *ctx, int ready_fd)
+{
+	struct serve_args *a = ctx;
+
+	return serve_child(a->backing, a->rf, a->key, a->mountpoint, ready_fd);
+}
+
 static int serve(const char *backing, const struct ward_agent_rootfs *rf,
 		 const uint8_t key[WARD_VOL_KEY_SIZE], const char *mountpoint, pid_t *ret_pid,
 		 struct ward_err *err)
 {
-	int p[2];
-	char msg[512];
-	ssize_t n, got = 0;
-	pid_t pid;
+	struct serve_args a = {backing, rf, key, mountpoint};
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return ward_err_errno(err, -errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return ward_err_errno(err, -errno, "fork the root volume server");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		_exit(serve_child(backing, rf, key, mountpoint, p[1]));
-	}
-	close(p[1]);
-	while (got < (ssize_t)sizeof(msg) - 1 &&
-	       (n = read(p[0], msg + got, sizeof(msg) - 1 - (size_t)got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += n;
-		if (msg[0] == '\0')
-			break; /* live */
-	}
-	close(p[0]);
-	msg[got] = '\0';
-	if (got == 1 && msg[0] == '\0') {
-		*ret_pid = pid;
-		return 0;
-	}
-	(void)waitpid(pid, NULL, 0);
-	return ward_err_set(err, -WARD_E_VERIFY, "%s",
-			    got > 0 ? msg : "the root volume server exited before the mount was live");
+	return ward_agent_server_spawn("root volume server", serve_trampoline, &a, -WARD_E_VERIFY,
+				       ret_pid, err);
 }
 
 int ward_agent_rootfs_volume_mount(const char *ward_dir, const struct ward_agent_rootfs *rf,

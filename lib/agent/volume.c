@@ -389,9 +389,8 @@ static int serve_child(const char *backing_dir, const char *mountpoint,
 	return 0;
 }
 
-int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
-			    const uint8_t key[WARD_VOL_KEY_SIZE], struct ward_agent_volreg *reg,
-			    uint32_t commit_interval_ms, pid_t *ret_pid, struct ward_err *err)
+int ward_agent_server_spawn(const char *what, int (*child)(void *ctx, int ready_fd), void *ctx,
+			    int code, pid_t *ret_pid, struct ward_err *err)
 {
 	int p[2];
 	char msg[512];
@@ -404,11 +403,11 @@ int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		return ward_err_errno(err, -errno, "fork the volume server");
+		return ward_err_errno(err, -errno, "fork the %s", what);
 	}
 	if (pid == 0) {
 		close(p[0]);
-		_exit(serve_child(backing_dir, mountpoint, key, reg, commit_interval_ms, p[1]));
+		_exit(child(ctx, p[1]));
 	}
 	close(p[1]);
 	while (got < (ssize_t)sizeof(msg) - 1 &&
@@ -424,13 +423,39 @@ int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
 	}
 	close(p[0]);
 	msg[got] = '\0';
-	if (got > 0 && msg[0] == '\0' && got == 1) {
+	if (got == 1 && msg[0] == '\0') {
 		*ret_pid = pid;
 		return 0;
 	}
 	(void)waitpid(pid, NULL, 0);
-	return ward_err_set(err, -WARD_E_POLICY, "%s",
-			    got > 0 ? msg : "the volume server exited before the mount was live");
+	if (got > 0)
+		return ward_err_set(err, code, "%s", msg);
+	return ward_err_set(err, code, "the %s exited before the mount was live", what);
+}
+
+struct serve_args {
+	const char *backing_dir, *mountpoint;
+	const uint8_t *key;
+	struct ward_agent_volreg *reg;
+	uint32_t commit_interval_ms;
+};
+
+static int serve_trampoline(void *ctx, int ready_fd)
+{
+	struct serve_args *a = ctx;
+
+	return serve_child(a->backing_dir, a->mountpoint, a->key, a->reg, a->commit_interval_ms,
+			   ready_fd);
+}
+
+int ward_agent_volume_serve(const char *backing_dir, const char *mountpoint,
+			    const uint8_t key[WARD_VOL_KEY_SIZE], struct ward_agent_volreg *reg,
+			    uint32_t commit_interval_ms, pid_t *ret_pid, struct ward_err *err)
+{
+	struct serve_args a = {backing_dir, mountpoint, key, reg, commit_interval_ms};
+
+	return ward_agent_server_spawn("volume server", serve_trampoline, &a, -WARD_E_POLICY,
+				       ret_pid, err);
 }
 
 int ward_agent_volume_stop(const char *mountpoint, pid_t pid, struct ward_err *err)

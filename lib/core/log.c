@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -202,4 +203,32 @@ void ward_logkv(enum ward_log_level level, const char *msg, const char *const *k
 	if (!ward_log_enabled(level))
 		return;
 	emit(level, msg, kv);
+}
+
+void ward_trace(const char *component, const char *fmt, ...)
+{
+	static int enabled = -1;
+	struct timespec ts;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (enabled < 0) {
+		const char *e = getenv("WARD_TRACE");
+
+		enabled = e && strcmp(e, "1") == 0;
+	}
+	if (!enabled)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof(line), "ward-trace %lld.%06ld %s: ", (long long)ts.tv_sec,
+		     ts.tv_nsec / 1000, component);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* one write, so that lines of concurrent processes do not mix */
+	n = (int)strnlen(line, sizeof(line) - 2);
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
 }

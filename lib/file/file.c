@@ -122,8 +122,10 @@ static int fsync_parent(const char *path, struct ward_err *err)
 	return 0;
 }
 
-int ward_file_write_atomic(const char *path, const void *data, size_t size, mode_t mode,
-			   struct ward_err *err)
+/* Temp file + rename; with durable, fsync of the file before the rename
+ * and of the directory after it. */
+static int write_replace(const char *path, const void *data, size_t size, mode_t mode,
+			 bool durable, struct ward_err *err)
 {
 	char tmp[PATH_MAX];
 	WARD_AUTOCLOSE int fd = -1;
@@ -143,7 +145,7 @@ int ward_file_write_atomic(const char *path, const void *data, size_t size, mode
 		ward_err_prefix(err, "write '%s'", tmp);
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
+	if (durable && fsync(fd) < 0) {
 		r = ward_err_errno(err, -errno, "fsync '%s'", tmp);
 		goto fail;
 	}
@@ -155,10 +157,22 @@ int ward_file_write_atomic(const char *path, const void *data, size_t size, mode
 		r = ward_err_errno(err, -errno, "rename to '%s'", path);
 		goto fail;
 	}
-	return fsync_parent(path, err);
+	return durable ? fsync_parent(path, err) : 0;
 fail:
 	(void)unlink(tmp);
 	return r;
+}
+
+int ward_file_write_atomic(const char *path, const void *data, size_t size, mode_t mode,
+			   struct ward_err *err)
+{
+	return write_replace(path, data, size, mode, true, err);
+}
+
+int ward_file_write_volatile(const char *path, const void *data, size_t size, mode_t mode,
+			     struct ward_err *err)
+{
+	return write_replace(path, data, size, mode, false, err);
 }
 
 bool ward_path_is_safe_relative(const char *p)

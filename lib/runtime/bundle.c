@@ -98,7 +98,7 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 		json_array_append_new(json_object_get(json_object_get(j, "linux"), "readonlyPaths"),
 				      json_string(*p));
 
-	/* timing lines only (ward_run_trace): nothing the host could not see anyway */
+	/* timing lines only (ward_trace): nothing the host could not see anyway */
 	if (getenv("WARD_TRACE") && strcmp(getenv("WARD_TRACE"), "1") == 0)
 		json_array_append_new(json_object_get(json_object_get(j, "process"), "env"),
 				      json_string("WARD_TRACE=1"));
@@ -160,5 +160,5 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/config.json", b->bundle);
-	return rt_write_volatile(path, txt, strlen(txt), 0600, err);
+	return ward_file_write_volatile(path, txt, strlen(txt), 0600, err);
 }

@@ -113,35 +113,7 @@ bool ward_container_name_valid(const char *name)
 
 /* ---- helpers ---- */
 
-void ward_run_trace(const char *component, const char *fmt, ...)
-{
-	static int enabled = -1;
-	struct timespec ts;
-	char line[512];
-	va_list ap;
-	int n;
-
-	if (enabled < 0) {
-		const char *e = getenv("WARD_TRACE");
-
-		enabled = e && strcmp(e, "1") == 0;
-	}
-	if (!enabled)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(line, sizeof(line), "ward-trace %lld.%06ld %s: ", (long long)ts.tv_sec,
-		     ts.tv_nsec / 1000, component);
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
-	/* one write, so that lines of concurrent processes do not mix */
-	n = (int)strnlen(line, sizeof(line) - 2);
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
-}
-
-#define TRACE(...) ward_run_trace("ward-run", __VA_ARGS__)
+#define TRACE(...) ward_trace("ward-run", __VA_ARGS__)
 
 static int find_ward_init(const char *given, char *out, size_t size, struct ward_err *err)
 {
@@ -175,34 +147,9 @@ static int find_ward_init(const char *given, char *out, size_t size, struct ward
 			    "ward-init not found next to %s (set WARD_INIT or --ward-init)", exe);
 }
 
-int rt_write_volatile(const char *path, const void *data, size_t size, mode_t mode,
-		      struct ward_err *err)
-{
-	char tmp[PATH_MAX];
-	WARD_AUTOCLOSE int fd = -1;
-	int r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
-		return ward_err_set(err, -ENAMETOOLONG, "path '%s' too long", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ward_err_errno(err, -errno, "create temp file for '%s'", path);
-	if (fchmod(fd, mode) < 0)
-		r = ward_err_errno(err, -errno, "chmod '%s'", tmp);
-	else if ((r = ward_fd_write_all(fd, data, size, err)) < 0)
-		ward_err_prefix(err, "write '%s'", tmp);
-	else if (close(WARD_TAKE_FD(fd)) < 0)
-		r = ward_err_errno(err, -errno, "close '%s'", tmp);
-	else if (rename(tmp, path) < 0)
-		r = ward_err_errno(err, -errno, "rename to '%s'", path);
-	if (r < 0)
-		(void)unlink(tmp);
-	return r;
-}
-
 static int write_text(const char *path, const char *text, mode_t mode, struct ward_err *err)
 {
-	return rt_write_volatile(path, text, strlen(text), mode, err);
+	return ward_file_write_volatile(path, text, strlen(text), mode, err);
 }
 
 static int copy_file(const char *from, const char *to, mode_t mode, struct ward_err *err)
@@ -213,7 +160,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, struct ward_
 
 	if (r < 0)
 		return r;
-	r = rt_write_volatile(to, data, size, mode, err);
+	r = ward_file_write_volatile(to, data, size, mode, err);
 	ward_wipe(data, size);
 	return r;
 }
@@ -314,7 +261,7 @@ static void *sim_main(void *arg)
 		s->fd = -1;
 		return NULL;
 	}
-	ward_run_trace("ward-run", "sim TEE platform loaded");
+	ward_trace("ward-run", "sim TEE platform loaded");
 	if (ward_sim_serve(s->sim, &s->launch, s->fd, &s->stop, &err) < 0)
 		ward_warn("sim TEE socket: %s", err.msg);
 	return NULL;

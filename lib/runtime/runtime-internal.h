@@ -27,12 +27,6 @@ struct rt_image {
 int rt_image_prepare(const struct ward_run_opts *opts, const char *cache_root, struct rt_image *ret,
 		     struct ward_err *err);
 
-/* Write path like ward_file_write_atomic() (temp file, mode, rename) but
- * without the fsyncs: for the files of one run (bundle, run directory,
- * state), which live under a volatile state root and mean nothing after a
- * crash of the machine. The persistent image cache keeps the fsyncs. */
-int rt_write_volatile(const char *path, const void *data, size_t size, mode_t mode,
-		      struct ward_err *err);
 
 /* Write the OCI runtime config for the container to bundle/config.json. */
 struct rt_bundle_opts {

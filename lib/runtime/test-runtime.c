@@ -10,6 +10,7 @@
 #include "../lib/runtime/runtime-internal.h"
 #include "ward-test.h"
 #include "ward/file.h"
+#include "ward/log.h"
 #include "ward/json.h"
 #include "ward/runtime.h"
 
@@ -120,29 +121,29 @@ WARD_TEST(write_volatile)
 
 	CHECK(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/f", dir);
-	CHECK_OK(rt_write_volatile(path, "one", 3, 0640, &err), &err);
+	CHECK_OK(ward_file_write_volatile(path, "one", 3, 0640, &err), &err);
 	CHECK_INT(stat(path, &st), ==, 0);
 	CHECK_INT(st.st_mode & 07777, ==, 0640);
 	/* replaced whole, never appended; size 0 is a file too */
-	CHECK_OK(rt_write_volatile(path, "", 0, 0600, &err), &err);
+	CHECK_OK(ward_file_write_volatile(path, "", 0, 0600, &err), &err);
 	CHECK_OK(ward_file_read(path, 64, &data, &size, &err), &err);
 	CHECK_INT(size, ==, 0);
 	free(data);
-	CHECK_OK(rt_write_volatile(path, "two", 3, 0600, &err), &err);
+	CHECK_OK(ward_file_write_volatile(path, "two", 3, 0600, &err), &err);
 	CHECK_OK(ward_file_read(path, 64, &data, &size, &err), &err);
 	CHECK_MEM(data, "two", 3);
 	CHECK_INT(size, ==, 3);
 	free(data);
 	/* the errors: no directory, a name too long; no temp file is left */
-	CHECK_ERR(rt_write_volatile("/nonexistent-ward-dir/f", "x", 1, 0600, &err), -ENOENT);
+	CHECK_ERR(ward_file_write_volatile("/nonexistent-ward-dir/f", "x", 1, 0600, &err), -ENOENT);
 	CHECK_MSG(&err, "/nonexistent-ward-dir/f");
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = 0;
-	CHECK_ERR(rt_write_volatile(longp, "x", 1, 0600, &err), -ENAMETOOLONG);
+	CHECK_ERR(ward_file_write_volatile(longp, "x", 1, 0600, &err), -ENAMETOOLONG);
 	snprintf(path, sizeof(path), "%s/dir", dir);
 	CHECK_INT(mkdir(path, 0700), ==, 0);
-	CHECK(rt_write_volatile(path, "x", 1, 0600, &err) < 0); /* rename over a directory */
+	CHECK(ward_file_write_volatile(path, "x", 1, 0600, &err) < 0); /* rename over a directory */
 	CHECK_MSG(&err, "rename");
 	CHECK_OK(ward_rm_rf(path, &err), &err);
 	snprintf(path, sizeof(path), "%s/f", dir);
@@ -162,7 +163,7 @@ WARD_TEST(run_trace_format)
 	CHECK_INT(pipe(p), ==, 0);
 	saved = dup(STDERR_FILENO);
 	CHECK_INT(dup2(p[1], STDERR_FILENO), ==, STDERR_FILENO);
-	ward_run_trace("unit", "step %d", 7);
+	ward_trace("unit", "step %d", 7);
 	CHECK_INT(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
 	close(saved);
 	close(p[1]);
