@@ -10,9 +10,11 @@
 #           and the Debian image as an oci-archive with gzip layers (built
 #           here with skopeo; both tools pass compressed layers through)
 #   compares, output format against the same output format:
-#           ward (gzip, default)            vs skopeo (gzip, default)
-#           ward --compression zstd         vs skopeo --dest-compress-format zstd
-#           (each at its default level; output sizes are printed)
+#           ward (gzip, default: ISA-L igzip) vs skopeo (gzip, default)
+#           ward --gzip-level 1 (libdeflate)  vs the same skopeo runs
+#           ward --compression zstd           vs skopeo --dest-compress-format zstd
+#           (each at its default level; output sizes are printed, so the
+#           size side of the trade-off is visible)
 #   prints: medians of RUNS (default 3) wall and CPU (user + system) times,
 #           the ratios skopeo/ward, ward's throughput in MB/s next to this
 #           machine's single-core AES-256-CTR + HMAC-SHA256 limit (openssl
@@ -158,12 +160,14 @@ for in in "$IMAGES/debian/nginx-docker-archive.tar" "$BIG" "$OCIAR"; do
 		run_one wg "$T/w" "$WARD" convert -q --mode ocicrypt --recipient "$K" "$in" -o "$T/w"
 		run_one sg "$T/s" skopeo copy -q --encryption-key "$K" "$kind:$in" "oci:$T/s:latest"
 		[ $kind = docker-archive ] || continue
+		run_one wl "$T/w" "$WARD" convert -q --mode ocicrypt --gzip-level 1 --recipient "$K" "$in" -o "$T/w"
 		run_one wz "$T/w" "$WARD" convert -q --mode ocicrypt --compression zstd --recipient "$K" "$in" -o "$T/w"
 		run_one sz "$T/s" skopeo copy -q --dest-compress-format zstd --encryption-key "$K" "$kind:$in" "oci:$T/s:latest"
 	done
 	printf '%s (%.0f MB %s), median of %d, load %s:\n' "$(basename "$in")" "$(echo "$size / 1000000" | bc -l)" "$kind" "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	if [ $kind = docker-archive ]; then
 		report "$size" wg "ward convert --mode ocicrypt (gzip)" sg "skopeo copy --encryption-key (gzip)"
+		report "$size" wl "ward ... --gzip-level 1 (libdeflate)" sg "skopeo copy --encryption-key (gzip)"
 		report "$size" wz "ward ... --compression zstd" sz "skopeo ... --dest-compress-format zstd"
 	else
 		report "$size" wg "ward convert --mode ocicrypt (layers kept)" sg "skopeo copy --encryption-key (layers kept)"

@@ -263,7 +263,7 @@ static int convert_layer(const struct ward_image_convert_opts *opts, struct img_
 		po.level = opts->zstd_level ? opts->zstd_level : 3;
 	} else {
 		po.out_comp = IMG_COMP_GZIP;
-		po.level = opts->gzip_level ? opts->gzip_level : 1;
+		po.level = opts->gzip_level; /* 0: igzip, the default */
 	}
 	po.threads = opts->threads ? opts->threads : 2;
 	po.layer_index = i;

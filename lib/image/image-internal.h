@@ -186,7 +186,8 @@ struct img_pipe_opts {
 	bool check_tar;                    /* decompress to check tar entries + diff_id */
 	bool allow_devices;
 	enum img_layer_comp out_comp; /* IMG_COMP_GZIP (default) or IMG_COMP_ZSTD when recompressing */
-	int level;        /* libdeflate or zstd level when recompressing */
+	int level;        /* when recompressing: zstd level; gzip: 0 is ISA-L igzip at
+			   * IMG_IGZIP_LEVEL (the default), 1..12 libdeflate */
 	unsigned threads; /* 1 or 2 */
 	size_t layer_index, layer_count;
 	ward_image_progress_fn progress;
@@ -225,6 +226,18 @@ int img_pipe_decrypt(struct img_blob *in, uint64_t in_size, struct img_out_blob 
 
 /* Detect compression from the first bytes of a blob. */
 enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size);
+
+/* The igzip level (ISA-L 0..3) ward's default gzip output uses. */
+#define IMG_IGZIP_LEVEL 1
+
+/* Size of the gzip member img_gzip_stored_member() writes for in_size
+ * bytes. */
+size_t img_gzip_stored_size(size_t in_size);
+/* Write in as one complete gzip member of stored (uncompressed) deflate
+ * blocks, with ward's fixed header: the fallback when compressed output
+ * would not fit. -ENOSPC if out_cap < img_gzip_stored_size(in_size). */
+int img_gzip_stored_member(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
+			   size_t *ret_size);
 
 /* ---- keys: generation, ocicrypt options, JWE wrapping ------------------- */
 

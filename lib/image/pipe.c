@@ -7,13 +7,19 @@
  * gzip member (RFC 1952 allows concatenated members; Go's and zlib's
  * readers accept them), or 4 MiB, each a complete zstd frame (RFC 8878: a
  * zstd stream is one or more frames), so chunks compress in parallel and
- * the output is deterministic. */
+ * the output is deterministic.
+ *
+ * gzip is ISA-L's igzip by default (level IMG_IGZIP_LEVEL, several times
+ * faster than libdeflate level 1 for output a few per cent larger), or
+ * libdeflate at an explicit level 1..12. gzip input is inflated with ISA-L
+ * too. ISA-L is only reachable from here (the host-side convert), so the
+ * static ward-init, which links none of lib/image, does not need it. */
 #include <errno.h>
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "image-internal.h"
@@ -44,8 +50,9 @@ enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size)
 
 struct tarside {
 	enum img_layer_comp comp;
-	z_stream z;
-	bool z_init, z_in_member, z_any;
+	struct inflate_state *gz; /* ISA-L inflate state (about 85 KiB) */
+	bool z_in_member, z_any, gz_full;
+	uint64_t gz_in_done; /* compressed bytes before the current piece */
 	ZSTD_DStream *zs;
 	struct ward_tar_check *tc;
 	struct ward_hash *h; /* diff_id */
@@ -181,43 +188,85 @@ static int tarside_drain(struct tarside *t, struct ward_err *err)
 	return 0;
 }
 
+static const char *isal_inflate_strerror(int r)
+{
+	switch (r) {
+	case ISAL_INVALID_BLOCK:
+		return "invalid deflate block";
+	case ISAL_INVALID_SYMBOL:
+		return "invalid Huffman code";
+	case ISAL_INVALID_LOOKBACK:
+		return "distance too far back";
+	case ISAL_INVALID_WRAPPER:
+		return "invalid gzip header";
+	case ISAL_UNSUPPORTED_METHOD:
+		return "unsupported compression method";
+	case ISAL_INCORRECT_CHECKSUM:
+		return "CRC-32 or length check failed";
+	case ISAL_NEED_DICT:
+		return "needs a preset dictionary";
+	default:
+		return "inflate error";
+	}
+}
+
+/* Inflate one piece of a gzip layer (one or more members, RFC 1952 2.2),
+ * streaming across pieces. ISA-L verifies each member's CRC-32 and length,
+ * and at a member's end returns the bytes it read ahead, so next_in is at
+ * the next member. */
 static int tarside_gzip(struct tarside *t)
 {
-	t->z.next_in = (Bytef *)t->in;
-	t->z.avail_in = (uInt)t->in_size;
-	while (t->z.avail_in > 0) {
+	struct inflate_state *s = t->gz;
+
+	s->next_in = (uint8_t *)t->in;
+	s->avail_in = (uint32_t)t->in_size;
+	for (;;) {
 		uint8_t *buf;
+		size_t n;
 		int zr, r;
 
 		if (!t->z_in_member) {
+			if (s->avail_in == 0)
+				break;
 			/* a new member must start with the gzip magic */
-			if (t->z.avail_in >= 1 && t->z.next_in[0] != 0x1f)
+			if (s->next_in[0] != 0x1f)
 				return ward_err_set(&t->err, -WARD_E_MALFORMED,
 						    "gzip layer: trailing garbage after the last "
 						    "member");
-			if (inflateReset(&t->z) != Z_OK)
-				return ward_err_set(&t->err, -WARD_E_MALFORMED, "gzip reset failed");
+			isal_inflate_reset(s);
+			s->crc_flag = ISAL_GZIP;
 			t->z_in_member = true;
+		} else if (s->avail_in == 0 && !t->gz_full) {
+			break; /* everything inflated; the member goes on in the next piece */
 		}
 		r = tarside_out_get(t, &buf);
 		if (r < 0)
 			return r;
-		t->z.next_out = buf;
-		t->z.avail_out = CHUNK;
-		zr = inflate(&t->z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
-			return ward_err_set(&t->err, -WARD_E_MALFORMED, "gzip layer is corrupt: %s",
-					    t->z.msg ? t->z.msg : "inflate error");
-		if (CHUNK - t->z.avail_out > 0) {
-			r = tarside_out_put(t, buf, CHUNK - t->z.avail_out);
+		s->next_out = buf;
+		s->avail_out = CHUNK;
+		zr = isal_inflate(s);
+		if (zr != ISAL_DECOMP_OK)
+			return ward_err_set(&t->err, -WARD_E_MALFORMED,
+					    "gzip layer is corrupt: %s (near compressed byte "
+					    "%llu)",
+					    isal_inflate_strerror(zr),
+					    (unsigned long long)(t->gz_in_done + t->in_size -
+								 s->avail_in));
+		n = CHUNK - s->avail_out;
+		/* a full buffer may leave output behind even with no input left */
+		t->gz_full = s->avail_out == 0;
+		if (n > 0) {
+			r = tarside_out_put(t, buf, n);
 			if (r < 0)
 				return r;
 		}
-		if (zr == Z_STREAM_END) {
+		if (s->block_state == ISAL_BLOCK_FINISH) {
 			t->z_in_member = false;
 			t->z_any = true;
+			t->gz_full = false;
 		}
 	}
+	t->gz_in_done += t->in_size;
 	return 0;
 }
 
@@ -273,8 +322,7 @@ static void tarside_free(struct tarside *t)
 	}
 	for (int i = 0; i < TS_NBUF; i++)
 		free(t->abuf[i]);
-	if (t->z_init)
-		inflateEnd(&t->z);
+	free(t->gz);
 	if (t->zs)
 		ZSTD_freeDStream(t->zs);
 	ward_tar_check_free(t->tc);
@@ -297,10 +345,11 @@ static int tarside_init(struct tarside *t, enum img_layer_comp comp, bool allow_
 		return r;
 	if (comp == IMG_COMP_GZIP) {
 		t->out = malloc(CHUNK);
-		if (!t->out || inflateInit2(&t->z, 16 + MAX_WBITS) != Z_OK)
+		t->gz = malloc(sizeof(*t->gz));
+		if (!t->out || !t->gz)
 			return ward_err_set(err, -ENOMEM, "out of memory");
-		t->z_init = true;
-		t->z_in_member = true;
+		isal_inflate_init(t->gz);
+		t->z_in_member = false; /* the first piece must start a member */
 	} else if (comp == IMG_COMP_ZSTD) {
 		t->out = malloc(CHUNK);
 		t->zs = ZSTD_createDStream();
@@ -416,9 +465,63 @@ static int read_full(struct img_blob *in, uint8_t *buf, size_t size, size_t *ret
  * zstd frame (content size in the header, no checksum: the layer digest
  * and the HMAC cover the bytes). */
 
+/* The gzip member header ward writes (RFC 1952 2.3): deflate, no flags,
+ * MTIME 0, XFL 0, OS 255 (unknown): the same bytes on every machine. */
+static const uint8_t gzip_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+
+#define STORED_MAX 65535u /* bytes in one stored deflate block */
+
+size_t img_gzip_stored_size(size_t in_size)
+{
+	size_t blocks = in_size ? (in_size + STORED_MAX - 1) / STORED_MAX : 1;
+
+	return sizeof(gzip_header) + in_size + 5 * blocks + 8;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+int img_gzip_stored_member(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
+			   size_t *ret_size)
+{
+	size_t need = img_gzip_stored_size(in_size), off = 0;
+	uint8_t *p = out;
+
+	if (out_cap < need)
+		return -ENOSPC;
+	memcpy(p, gzip_header, sizeof(gzip_header));
+	p += sizeof(gzip_header);
+	do {
+		size_t k = in_size - off < STORED_MAX ? in_size - off : STORED_MAX;
+
+		/* RFC 1951 3.2.4: BFINAL, BTYPE 00, byte-aligned LEN and NLEN */
+		p[0] = off + k == in_size ? 1 : 0;
+		p[1] = (uint8_t)k;
+		p[2] = (uint8_t)(k >> 8);
+		p[3] = (uint8_t)~k;
+		p[4] = (uint8_t)(~k >> 8);
+		if (k)
+			memcpy(p + 5, in + off, k);
+		p += 5 + k;
+		off += k;
+	} while (off < in_size);
+	put_le32(p, (uint32_t)libdeflate_crc32(0, in, in_size));
+	put_le32(p + 4, (uint32_t)in_size); /* ISIZE: the size modulo 2^32 */
+	p += 8;
+	*ret_size = (size_t)(p - out);
+	return 0;
+}
+
 struct chunk_comp {
 	enum img_layer_comp kind; /* IMG_COMP_GZIP or IMG_COMP_ZSTD */
-	struct libdeflate_compressor *gz;
+	struct libdeflate_compressor *gz; /* gzip at an explicit level */
+	struct isal_zstream *igz;         /* gzip by default (ISA-L igzip) */
+	uint8_t *igz_buf;                 /* igzip's level buffer */
 	ZSTD_CCtx *zs;
 };
 
@@ -428,13 +531,35 @@ static void chunk_comp_free(struct chunk_comp *c)
 		libdeflate_free_compressor(c->gz);
 	if (c->zs)
 		ZSTD_freeCCtx(c->zs);
+	free(c->igz);
+	free(c->igz_buf);
 	c->gz = NULL;
 	c->zs = NULL;
+	c->igz = NULL;
+	c->igz_buf = NULL;
 }
 
+/* igzip's level buffer size (ISA-L's suggested default for the level). */
+#define IGZIP_LEVEL_BUF                                                                            \
+	(IMG_IGZIP_LEVEL == 1	? ISAL_DEF_LVL1_DEFAULT                                          \
+	 : IMG_IGZIP_LEVEL == 2 ? ISAL_DEF_LVL2_DEFAULT                                          \
+				: ISAL_DEF_LVL3_DEFAULT)
+
+/* level: for gzip, 0 is igzip (the default) and 1..12 libdeflate; for
+ * zstd, the zstd level. */
 static int chunk_comp_init(struct chunk_comp *c, enum img_layer_comp kind, int level)
 {
 	c->kind = kind;
+	if (kind == IMG_COMP_GZIP && level == 0) {
+		/* allocated once per thread, reused for every member */
+		c->igz = malloc(sizeof(*c->igz));
+		c->igz_buf = malloc(IGZIP_LEVEL_BUF);
+		if (!c->igz || !c->igz_buf) {
+			chunk_comp_free(c);
+			return -ENOMEM;
+		}
+		return 0;
+	}
 	if (kind == IMG_COMP_GZIP) {
 		c->gz = libdeflate_alloc_compressor(level);
 		return c->gz ? 0 : -ENOMEM;
@@ -457,11 +582,46 @@ static size_t chunk_comp_size(enum img_layer_comp kind)
 	return kind == IMG_COMP_ZSTD ? ZSTD_CHUNK : CHUNK;
 }
 
-/* Worst-case output size for one chunk of input. */
+/* Worst-case output size for one chunk of input: for gzip, libdeflate's
+ * bound or a stored member's size, whichever is larger. */
 static size_t chunk_comp_bound(enum img_layer_comp kind)
 {
-	return kind == IMG_COMP_ZSTD ? ZSTD_compressBound(ZSTD_CHUNK)
-				     : libdeflate_gzip_compress_bound(NULL, CHUNK);
+	size_t gz = libdeflate_gzip_compress_bound(NULL, CHUNK);
+
+	if (kind == IMG_COMP_ZSTD)
+		return ZSTD_compressBound(ZSTD_CHUNK);
+	return gz > img_gzip_stored_size(CHUNK) ? gz : img_gzip_stored_size(CHUNK);
+}
+
+/* One gzip member with igzip: our fixed header, then igzip's deflate
+ * stream and trailer (CRC-32, ISIZE). Should the output not fit (igzip
+ * itself falls back to stored blocks, so it should not happen), the
+ * member is written with stored blocks: never a partial member. */
+static int igzip_member(struct chunk_comp *c, const uint8_t *in, size_t in_size, uint8_t *out,
+			size_t out_cap, size_t *ret_size)
+{
+	struct isal_zstream *s = c->igz;
+	int r;
+
+	isal_deflate_stateless_init(s);
+	s->level = IMG_IGZIP_LEVEL;
+	s->level_buf = c->igz_buf;
+	s->level_buf_size = IGZIP_LEVEL_BUF;
+	s->gzip_flag = IGZIP_GZIP_NO_HDR;
+	s->flush = NO_FLUSH;
+	s->end_of_stream = 1;
+	s->next_in = (uint8_t *)in;
+	s->avail_in = (uint32_t)in_size;
+	memcpy(out, gzip_header, sizeof(gzip_header));
+	s->next_out = out + sizeof(gzip_header);
+	s->avail_out = (uint32_t)(out_cap - sizeof(gzip_header));
+	r = isal_deflate_stateless(s);
+	if (r == STATELESS_OVERFLOW)
+		return img_gzip_stored_member(in, in_size, out, out_cap, ret_size);
+	if (r != COMP_OK)
+		return -EIO;
+	*ret_size = sizeof(gzip_header) + s->total_out;
+	return 0;
 }
 
 static int chunk_comp_run(struct chunk_comp *c, const uint8_t *in, size_t in_size, uint8_t *out,
@@ -469,6 +629,8 @@ static int chunk_comp_run(struct chunk_comp *c, const uint8_t *in, size_t in_siz
 {
 	size_t n;
 
+	if (c->igz)
+		return igzip_member(c, in, in_size, out, chunk_comp_bound(c->kind), ret_size);
 	if (c->kind == IMG_COMP_GZIP) {
 		n = libdeflate_gzip_compress(c->gz, in, in_size, out, chunk_comp_bound(c->kind));
 		if (n == 0)

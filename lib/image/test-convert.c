@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -450,41 +451,65 @@ WARD_TEST(coordinator_pin)
 #define BIG_FILES 5
 #define BIG_FILE_SIZE (2u << 20) /* the tar spans several 4 MiB zstd chunks */
 
-/* gzip-compress (one member, zlib) into a new buffer. */
-static int gzip_buf(const uint8_t *in, size_t size, uint8_t **ret, size_t *ret_size)
+/* gzip-compress with zlib into a new buffer: members of member_size input
+ * bytes each (0: one member), each header with a file name (FNAME), as
+ * other tools write them. */
+static int gzip_buf(const uint8_t *in, size_t size, size_t member_size, uint8_t **ret,
+		    size_t *ret_size)
 {
-	z_stream z = {0};
-	uint8_t *out;
-	size_t cap;
+	size_t cap = size + size / 8 + 4096, used = 0, off = 0;
+	uint8_t *out = malloc(cap);
 
-	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (!out)
 		return -ENOMEM;
-	cap = deflateBound(&z, (uLong)size);
-	out = malloc(cap);
-	if (!out) {
+	if (member_size == 0)
+		member_size = size;
+	do {
+		size_t k = size - off < member_size ? size - off : member_size;
+		gz_header h = {.name = (Bytef *)"layer.tar", .os = 3};
+		z_stream z = {0};
+
+		if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+		    deflateSetHeader(&z, &h) != Z_OK) {
+			free(out);
+			return -ENOMEM;
+		}
+		z.next_in = (Bytef *)in + off;
+		z.avail_in = (uInt)k;
+		z.next_out = out + used;
+		z.avail_out = (uInt)(cap - used);
+		if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+			deflateEnd(&z);
+			free(out);
+			return -EIO;
+		}
+		used = cap - z.avail_out;
 		deflateEnd(&z);
-		return -ENOMEM;
-	}
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)size;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		free(out);
-		return -EIO;
-	}
-	*ret_size = cap - z.avail_out;
+		off += k;
+	} while (off < size);
+	*ret_size = used;
 	*ret = out;
-	deflateEnd(&z);
 	return 0;
 }
+
+/* What make_layout() stores as the layer blob. */
+enum blob_kind {
+	BLOB_TAR,           /* the uncompressed tar */
+	BLOB_GZIP,          /* one gzip member */
+	BLOB_GZIP_MEMBERS,  /* members of 777777 input bytes each */
+	BLOB_GZIP_TRUNC,    /* members, the last 3 bytes cut off */
+	BLOB_GZIP_TRAILING, /* members, then 4 zero bytes */
+	BLOB_GZIP_BAD_CRC,  /* members, the last member's CRC-32 changed */
+	BLOB_GZIP_BAD_SIZE, /* members, the last member's ISIZE changed */
+	BLOB_GZIP_BAD_MAGIC, /* members, the second member's ID2 byte changed */
+	BLOB_GZIP_BAD_BLOCK, /* one member whose first block has BTYPE 11 */
+};
 
 /* Write an OCI layout at dir whose one layer is a tar of BIG_FILES
  * compressible files under top (a directory name ending in '/'),
  * uncompressed or gzip-compressed; *ret_tar/ret_tar_size get the tar and
  * ret_diff_id its digest. */
-static int make_layout(const char *dir, const char *top, bool gz, uint8_t **ret_tar,
+static int make_layout(const char *dir, const char *top, enum blob_kind kind, uint8_t **ret_tar,
 		       size_t *ret_tar_size, char ret_diff_id[72], struct ward_err *err)
 {
 	size_t size = 512 + BIG_FILES * (512 + BIG_FILE_SIZE) + 1024, blob_size;
@@ -520,10 +545,49 @@ static int make_layout(const char *dir, const char *top, bool gz, uint8_t **ret_
 		return r;
 	blob = tar;
 	blob_size = size;
-	if (gz) {
-		r = gzip_buf(tar, size, &gzb, &blob_size);
+	if (kind != BLOB_TAR) {
+		bool one = kind == BLOB_GZIP || kind == BLOB_GZIP_BAD_BLOCK;
+
+		r = gzip_buf(tar, size, one ? 0 : 777777, &gzb, &blob_size);
 		if (r < 0)
 			return r;
+		switch (kind) {
+		case BLOB_GZIP_TRUNC:
+			blob_size -= 3;
+			break;
+		case BLOB_GZIP_TRAILING: {
+			uint8_t *g = realloc(gzb, blob_size + 4);
+
+			if (!g)
+				return -ENOMEM;
+			gzb = g;
+			memset(gzb + blob_size, 0, 4);
+			blob_size += 4;
+			break;
+		}
+		case BLOB_GZIP_BAD_CRC:
+			gzb[blob_size - 8] ^= 1;
+			break;
+		case BLOB_GZIP_BAD_SIZE:
+			gzb[blob_size - 1] ^= 1;
+			break;
+		case BLOB_GZIP_BAD_MAGIC:
+			/* the second member starts right after the first member's trailer */
+			for (size_t k = 20; k + 1 < blob_size; k++) {
+				if (gzb[k] == 0x1f && gzb[k + 1] == 0x8b && gzb[k + 2] == 8 &&
+				    gzb[k + 3] == 8 /* FNAME */) {
+					gzb[k + 1] = 0x8c;
+					break;
+				}
+			}
+			break;
+		case BLOB_GZIP_BAD_BLOCK:
+			/* the header (10 bytes + "layer.tar\0"), then BFINAL 1, BTYPE 11 */
+			gzb[20] = 0x07;
+			break;
+		default:
+			break;
+		}
 		blob = gzb;
 	}
 	r = img_sha256_str(blob, blob_size, blob_digest, err);
@@ -558,7 +622,8 @@ static int make_layout(const char *dir, const char *top, bool gz, uint8_t **ret_
 		     "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
 		     "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\","
 		     "\"digest\":\"%s\",\"size\":%zu}]}",
-		     cfg_digest, strlen(cfg), gz ? WARD_MT_OCI_LAYER_GZIP : WARD_MT_OCI_LAYER_TAR,
+		     cfg_digest, strlen(cfg),
+		     kind != BLOB_TAR ? WARD_MT_OCI_LAYER_GZIP : WARD_MT_OCI_LAYER_TAR,
 		     blob_digest, blob_size) < 0)
 		return -ENOMEM;
 	r = img_sha256_str(man, strlen(man), man_digest, err);
@@ -641,12 +706,46 @@ out:
 	return used;
 }
 
+/* Decompress concatenated gzip members with libdeflate, member by member
+ * (as ward-init reads layers); checks every member header is ward's fixed
+ * one. Returns bytes, or -1. */
+static long gunzip_all_libdeflate(const uint8_t *in, size_t in_size, uint8_t *out,
+				  size_t out_cap, size_t *ret_members)
+{
+	static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	size_t pos = 0, used = 0, members = 0;
+	long ret = -1;
+
+	if (!d)
+		return -1;
+	while (pos < in_size) {
+		size_t in_used = 0, n = 0;
+
+		/* libdeflate writes XFL 4 at level 1 and 0 at 2..7: mask it */
+		if (in_size - pos < 10 || memcmp(in + pos, hdr, 8) != 0 || in[pos + 9] != 0xff)
+			goto out;
+		if (libdeflate_gzip_decompress_ex(d, in + pos, in_size - pos, out + used,
+						  out_cap - used, &in_used, &n) != LIBDEFLATE_SUCCESS)
+			goto out;
+		pos += in_used;
+		used += n;
+		members++;
+	}
+	*ret_members = members;
+	ret = (long)used;
+out:
+	libdeflate_free_decompressor(d);
+	return ret;
+}
+
 /* Convert the uncompressed layout with the given compression (threads 1
  * and 2 give the same bytes), decrypt it, and decompress the layer with
- * zlib/libzstd: it must be exactly the original tar, in several
- * independent members/frames, with the right media type. */
+ * zlib (and libdeflate)/libzstd: it must be exactly the original tar, in
+ * several independent members/frames, with the right media type.
+ * gzip_level 0 is the default encoder (igzip), 1..12 libdeflate. */
 static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compression comp,
-				  enum ward_image_mode mode)
+				  enum ward_image_mode mode, int gzip_level)
 {
 	struct ward_err err = WARD_ERR_INIT;
 	WARD_CLEANUP(img_image_freep) struct img_image *im = NULL;
@@ -665,6 +764,7 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 		.insecure_seed = (const uint8_t *)seed,
 		.insecure_seed_size = sizeof(seed) - 1,
 		.compression = comp,
+		.gzip_level = gzip_level,
 		.threads = 2,
 	};
 	struct ward_image_decrypt_opts d = {.input = a, .output = dec, .keys_file = ka};
@@ -676,7 +776,7 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 	snprintf(kb, sizeof(kb), "%s/kb", t);
 	snprintf(dec, sizeof(dec), "%s/dec", t);
 	o.input = in;
-	CHECK_OK(make_layout(in, "data/", false, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(in, "data/", BLOB_TAR, &tar, &tar_size, diff_id, &err), &err);
 	CHECK_OK(ward_image_convert(&o, NULL, &err), &err);
 	o.output = b;
 	o.export_keys = kb;
@@ -707,6 +807,11 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 	} else {
 		n = gunzip_all(blob, blob_size, back, tar_size + 1, &parts);
 		CHECK_INT(parts, ==, (tar_size + (1u << 20) - 1) / (1u << 20));
+		CHECK_INT(n, ==, (long)tar_size);
+		memset(back, 0, tar_size + 1);
+		parts = 0;
+		n = gunzip_all_libdeflate(blob, blob_size, back, tar_size + 1, &parts);
+		CHECK_INT(parts, ==, (tar_size + (1u << 20) - 1) / (1u << 20));
 	}
 	CHECK_INT(n, ==, (long)tar_size);
 	CHECK_OK(img_sha256_str(back, n > 0 ? (size_t)n : 0, got_diff_id, &err), &err);
@@ -718,19 +823,130 @@ out:
 WARD_TEST(zstd_output_ocicrypt)
 {
 	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_ZSTD,
-			      WARD_IMAGE_MODE_OCICRYPT);
+			      WARD_IMAGE_MODE_OCICRYPT, 0);
 }
 
 WARD_TEST(zstd_output_wrapped)
 {
 	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_ZSTD,
-			      WARD_IMAGE_MODE_WRAPPED);
+			      WARD_IMAGE_MODE_WRAPPED, 0);
 }
 
+/* the default gzip encoder: ISA-L igzip */
 WARD_TEST(gzip_output_ocicrypt)
 {
 	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
-			      WARD_IMAGE_MODE_OCICRYPT);
+			      WARD_IMAGE_MODE_OCICRYPT, 0);
+}
+
+WARD_TEST(gzip_output_wrapped)
+{
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
+			      WARD_IMAGE_MODE_WRAPPED, 0);
+}
+
+/* an explicit --gzip-level: libdeflate */
+WARD_TEST(gzip_output_libdeflate)
+{
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
+			      WARD_IMAGE_MODE_OCICRYPT, 1);
+	recompress_round_trip(ward_test_failed_, WARD_IMAGE_COMPRESSION_GZIP,
+			      WARD_IMAGE_MODE_OCICRYPT, 9);
+}
+
+/* The stored-block fallback member: zlib and libdeflate read it back,
+ * across the 65535-byte block boundary, empty input included; a buffer
+ * one byte short is refused, nothing half written counts. */
+WARD_TEST(gzip_stored_member)
+{
+	static const size_t sizes[] = {0, 1, 65535, 65536, 200000};
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	WARD_AUTOFREE uint8_t *in = malloc(200000), *out = malloc(img_gzip_stored_size(200000));
+	WARD_AUTOFREE uint8_t *back = malloc(200001);
+
+	CHECK(d && in && out && back);
+	if (!d || !in || !out || !back)
+		return;
+	for (size_t i = 0; i < 200000; i++)
+		in[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i], got = 0, members = 0, in_used = 0, out_n = 0;
+		long z;
+
+		CHECK_ERR(img_gzip_stored_member(in, n, out, img_gzip_stored_size(n) - 1, &got),
+			  -ENOSPC);
+		CHECK_INT(img_gzip_stored_member(in, n, out, img_gzip_stored_size(n), &got), ==, 0);
+		CHECK_INT(got, ==, img_gzip_stored_size(n));
+		z = gunzip_all(out, got, back, 200001, &members);
+		CHECK_INT(z, ==, (long)n);
+		CHECK_INT(members, ==, 1);
+		CHECK(z == (long)n && memcmp(back, in, n) == 0);
+		CHECK_INT(libdeflate_gzip_decompress_ex(d, out, got, back, 200001, &in_used, &out_n),
+			  ==, LIBDEFLATE_SUCCESS);
+		CHECK_INT(in_used, ==, got);
+		CHECK_INT(out_n, ==, n);
+	}
+	libdeflate_free_decompressor(d);
+}
+
+/* gzip input layers are inflated (ISA-L) for the tar check and diff_id:
+ * several members with FNAME headers pass; truncation, trailing bytes,
+ * bad checksums, lengths, magic and blocks are refused with a message
+ * saying what is wrong, on one thread and two, and leave no output. */
+WARD_TEST(gzip_input_checks)
+{
+	static const struct {
+		enum blob_kind kind;
+		const char *msg; /* NULL: converts */
+	} cases[] = {
+		{BLOB_GZIP_MEMBERS, NULL},
+		{BLOB_GZIP_TRUNC, "truncated"},
+		{BLOB_GZIP_TRAILING, "trailing garbage"},
+		{BLOB_GZIP_BAD_CRC, "CRC-32 or length check failed"},
+		{BLOB_GZIP_BAD_SIZE, "CRC-32 or length check failed"},
+		{BLOB_GZIP_BAD_MAGIC, "invalid gzip header"},
+		{BLOB_GZIP_BAD_BLOCK, "invalid deflate block"},
+	};
+	struct ward_err err = WARD_ERR_INIT;
+	char *t = tmpdir(), in[256], out[256], kf[256], diff_id[72];
+	struct ward_image_convert_opts o = {.source_date_epoch = 1700000000,
+					    .mode = WARD_IMAGE_MODE_OCICRYPT,
+					    .insecure_seed = (const uint8_t *)seed,
+					    .insecure_seed_size = sizeof(seed) - 1};
+
+	snprintf(out, sizeof(out), "%s/out", t);
+	snprintf(kf, sizeof(kf), "%s/keys", t);
+	o.output = out;
+	o.export_keys = kf;
+	o.input = in;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		WARD_AUTOFREE uint8_t *tar = NULL;
+		size_t tar_size;
+
+		snprintf(in, sizeof(in), "%s/in%zu", t, i);
+		CHECK_OK(make_layout(in, "data/", cases[i].kind, &tar, &tar_size, diff_id, &err),
+			 &err);
+		for (unsigned th = 1; th <= 2; th++) {
+			json_t *ref = NULL;
+
+			o.threads = th;
+			if (cases[i].msg) {
+				CHECK_ERR(ward_image_convert(&o, NULL, &err), -WARD_E_MALFORMED);
+				CHECK_MSG(&err, cases[i].msg);
+				CHECK(access(out, F_OK) != 0);
+				continue;
+			}
+			CHECK_OK(ward_image_convert(&o, &ref, &err), &err);
+			CHECK_STR(json_string_value(json_object_get(
+					  json_array_get(json_object_get(ref, "layers"), 0),
+					  "diff_id")),
+				  diff_id);
+			json_decref(ref);
+			CHECK_OK(ward_rm_rf(out, &err), &err);
+			(void)unlink(kf);
+		}
+	}
+	rmtree(t);
 }
 
 /* A gzip layer is decompressed on one thread and checked on another: a
@@ -752,8 +968,9 @@ WARD_TEST(threaded_check_of_gzip_layer)
 	snprintf(bad, sizeof(bad), "%s/bad", t);
 	snprintf(out, sizeof(out), "%s/out", t);
 	snprintf(kf, sizeof(kf), "%s/keys", t);
-	CHECK_OK(make_layout(good, "data/", true, &tar, &tar_size, diff_id, &err), &err);
-	CHECK_OK(make_layout(bad, "../escape/", true, &tar2, &tar_size, bad_diff_id, &err), &err);
+	CHECK_OK(make_layout(good, "data/", BLOB_GZIP, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(bad, "../escape/", BLOB_GZIP, &tar2, &tar_size, bad_diff_id, &err),
+		 &err);
 	o.output = out;
 	o.export_keys = kf;
 	for (unsigned th = 1; th <= 2; th++) {
