@@ -646,9 +646,12 @@ static int chunk_comp_run(struct chunk_comp *c, const uint8_t *in, size_t in_siz
 
 /* ---- the ring: NSLOTS chunk buffers shared by main and worker threads ----
  *
- * Compress mode: main reads chunk k into a slot, checks the tar and hashes
- * it, and queues it; two workers compress queued chunks (any order); main
- * encrypts, MACs, hashes and writes the compressed chunks in order.
+ * Compress mode: main reads chunk k into a slot and queues it; a checker
+ * thread checks the tar and hashes the chunks (diff_id) in order; two
+ * workers compress queued chunks (any order); main encrypts, MACs, hashes
+ * and writes the compressed chunks in order. (With igzip, compression is
+ * no longer the slowest stage: main's SHA-256 passes are, so the tar check
+ * and diff_id leave main.)
  * Check mode (compressed input): main reads, hashes, encrypts and writes
  * each chunk at once; one worker decompresses the chunks in order for the
  * tar check and diff_id. A slot is reused only when both are done with it.
@@ -664,6 +667,7 @@ struct slot {
 	int state;
 	int result;
 	bool emitted;
+	bool checking; /* queued for the checker, not yet checked */
 };
 
 struct ring {
@@ -678,6 +682,11 @@ struct ring {
 	struct tarside *ts;
 	pthread_t th[2];
 	int nth;
+	/* compress mode with threads: the in-order tar checker */
+	uint64_t next_check;
+	bool check_failed; /* g->failed came from the checker (error in ts->err) */
+	bool cth_started;
+	pthread_t cth;
 };
 
 static int ring_work(struct ring *g, struct slot *sl, struct chunk_comp *c)
@@ -723,6 +732,41 @@ static void *ring_main(void *p)
 	return NULL;
 }
 
+/* Compress mode: check the tar and hash the queued chunks, in order. */
+static void *ring_checker(void *p)
+{
+	struct ring *g = p;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		struct slot *sl;
+		int r;
+
+		while (!g->quit && !g->failed && g->next_check == g->queued)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->quit || g->failed)
+			break;
+		sl = &g->slots[g->next_check % NSLOTS];
+		pthread_mutex_unlock(&g->mu);
+		g->ts->in = sl->in;
+		g->ts->in_size = sl->in_size;
+		r = tarside_job(g->ts);
+		pthread_mutex_lock(&g->mu);
+		sl->checking = false;
+		g->next_check++;
+		pthread_cond_broadcast(&g->cv);
+		if (r < 0) {
+			if (!g->failed) {
+				g->failed = r;
+				g->check_failed = true;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
 static void ring_stop(struct ring *g)
 {
 	pthread_mutex_lock(&g->mu);
@@ -732,15 +776,20 @@ static void ring_stop(struct ring *g)
 	for (int i = 0; i < g->nth; i++)
 		pthread_join(g->th[i], NULL);
 	g->nth = 0;
+	if (g->cth_started)
+		pthread_join(g->cth, NULL);
+	g->cth_started = false;
 }
 
-/* Wait until the worker side is done with slot sl (or it was never queued). */
-static int ring_wait_done(struct ring *g, struct slot *sl)
+/* Wait until the workers are done with slot sl (or it was never queued);
+ * with checked, until the checker is done with it too. */
+static int ring_wait_done(struct ring *g, struct slot *sl, bool checked)
 {
 	int r;
 
 	pthread_mutex_lock(&g->mu);
-	while ((sl->state == SLOT_READY || sl->state == SLOT_BUSY) && !g->failed)
+	while ((sl->state == SLOT_READY || sl->state == SLOT_BUSY || (checked && sl->checking)) &&
+	       !g->failed)
 		pthread_cond_wait(&g->cv, &g->mu);
 	r = g->failed ? g->failed : sl->result;
 	pthread_mutex_unlock(&g->mu);
@@ -837,6 +886,13 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			}
 			g.nth++;
 		}
+		if (compress) {
+			if (pthread_create(&g.cth, NULL, ring_checker, &g) != 0) {
+				r = ward_err_set(err, -EAGAIN, "cannot start a worker thread");
+				goto out;
+			}
+			g.cth_started = true;
+		}
 	}
 
 	for (;;) {
@@ -845,7 +901,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			struct slot *sl = &g.slots[seq_read % NSLOTS];
 			size_t n;
 
-			r = ring_wait_done(&g, sl);
+			r = ring_wait_done(&g, sl, true);
 			if (r < 0)
 				goto worker_failed;
 			r = read_full(in, sl->in, chunk, &n, err);
@@ -864,8 +920,8 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			done += n;
 			sl->in_size = n;
 			sl->emitted = false;
-			if (compress) {
-				/* tar check + diff_id on the raw tar: cheap, in order */
+			if (compress && !threaded) {
+				/* tar check + diff_id on the raw tar, in order */
 				ts.in = sl->in;
 				ts.in_size = n;
 				r = tarside_job(&ts);
@@ -873,7 +929,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 					*err = ts.err;
 					goto out;
 				}
-			} else {
+			} else if (!compress) {
 				r = ward_hash_update(in_h, sl->in, n, err);
 				if (r < 0)
 					goto out;
@@ -881,6 +937,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			if (threaded) {
 				pthread_mutex_lock(&g.mu);
 				sl->state = SLOT_READY;
+				sl->checking = compress;
 				g.queued = seq_read + 1;
 				pthread_cond_broadcast(&g.cv);
 				pthread_mutex_unlock(&g.mu);
@@ -911,7 +968,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 		{
 			struct slot *sl = &g.slots[seq_emit % NSLOTS];
 
-			r = ring_wait_done(&g, sl);
+			r = ring_wait_done(&g, sl, false);
 			if (r < 0)
 				goto worker_failed;
 			r = encside_put(&es, sl->out, sl->out_size, err);
@@ -923,7 +980,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	}
 	/* the checker must have seen every chunk */
 	for (int i = 0; i < NSLOTS; i++) {
-		r = ring_wait_done(&g, &g.slots[i]);
+		r = ring_wait_done(&g, &g.slots[i], true);
 		if (r < 0)
 			goto worker_failed;
 	}
@@ -973,7 +1030,9 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	r = 0;
 	goto out;
 worker_failed:
-	if (compress)
+	if (compress && g.check_failed)
+		*err = ts.err;
+	else if (compress)
 		r = ward_err_set(err, r, "%s compression failed",
 				 g.out_comp == IMG_COMP_ZSTD ? "zstd" : "gzip");
 	else

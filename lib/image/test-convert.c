@@ -949,10 +949,12 @@ WARD_TEST(gzip_input_checks)
 	rmtree(t);
 }
 
-/* A gzip layer is decompressed on one thread and checked on another: a
- * hostile first entry stops the decompressor while it waits for room, a
- * clean layer of several MiB passes (threads 1 and 2 agree). */
-WARD_TEST(threaded_check_of_gzip_layer)
+/* With threads, a gzip layer is decompressed on one thread and checked on
+ * another, and an uncompressed layer is checked on one thread while two
+ * others compress it: a hostile first entry stops the pipeline while the
+ * others wait for room, with the checker's message; a clean layer of
+ * several MiB passes (threads 1 and 2 agree). */
+static void threaded_check(bool *ward_test_failed_, enum blob_kind kind)
 {
 	struct ward_err err = WARD_ERR_INIT;
 	WARD_AUTOFREE uint8_t *tar = NULL, *tar2 = NULL;
@@ -968,9 +970,8 @@ WARD_TEST(threaded_check_of_gzip_layer)
 	snprintf(bad, sizeof(bad), "%s/bad", t);
 	snprintf(out, sizeof(out), "%s/out", t);
 	snprintf(kf, sizeof(kf), "%s/keys", t);
-	CHECK_OK(make_layout(good, "data/", BLOB_GZIP, &tar, &tar_size, diff_id, &err), &err);
-	CHECK_OK(make_layout(bad, "../escape/", BLOB_GZIP, &tar2, &tar_size, bad_diff_id, &err),
-		 &err);
+	CHECK_OK(make_layout(good, "data/", kind, &tar, &tar_size, diff_id, &err), &err);
+	CHECK_OK(make_layout(bad, "../escape/", kind, &tar2, &tar_size, bad_diff_id, &err), &err);
 	o.output = out;
 	o.export_keys = kf;
 	for (unsigned th = 1; th <= 2; th++) {
@@ -990,6 +991,16 @@ WARD_TEST(threaded_check_of_gzip_layer)
 		(void)unlink(kf);
 	}
 	rmtree(t);
+}
+
+WARD_TEST(threaded_check_of_gzip_layer)
+{
+	threaded_check(ward_test_failed_, BLOB_GZIP);
+}
+
+WARD_TEST(threaded_check_while_compressing)
+{
+	threaded_check(ward_test_failed_, BLOB_TAR);
 }
 
 WARD_TEST(bad_compression_options)
