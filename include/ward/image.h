@@ -190,7 +190,7 @@ struct ward_image_convert_opts {
 	const uint8_t *insecure_seed; /* TEST ONLY: derive keys and nonces from it */
 	size_t insecure_seed_size;
 	enum ward_image_compression compression;
-	int gzip_level; /* 1..12 (libdeflate), 0: default 1 */
+	int gzip_level; /* 0: ISA-L igzip (default); 1..12: libdeflate at that level */
 	int zstd_level; /* 1..19, 0: default 3 (zstd's own default) */
 	unsigned threads; /* compression threads: 1 or 2; 0: default 2 */
 	ward_image_progress_fn progress;
