@@ -786,7 +786,6 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 	CHECK_OK(ward_file_read(b, 1u << 26, &y, &ys, &err), &err);
 	CHECK_INT(xs, ==, ys);
 	CHECK(xs == ys && memcmp(x, y, xs) == 0);
-	CHECK(xs < tar_size / 2); /* it was compressed */
 
 	CHECK_OK(ward_image_decrypt(&d, &err), &err);
 	CHECK_OK(img_image_load(dec, NULL, NULL, &im, &err), &err);
@@ -797,6 +796,8 @@ static void recompress_round_trip(bool *ward_test_failed_, enum ward_image_compr
 	CHECK_STR(im->layers[0].diff_id, diff_id);
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dec, im->layers[0].digest + 7);
 	CHECK_OK(ward_file_read(path, 1u << 26, &blob, &blob_size, &err), &err);
+	/* it was compressed (the layer: wrapped output also holds ward-init) */
+	CHECK(blob_size < tar_size / 2);
 	back = malloc(tar_size + 1);
 	CHECK(back != NULL);
 	if (!back)
