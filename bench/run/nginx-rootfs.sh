@@ -4,8 +4,10 @@
 # ext4 (the plain baseline of run-bench.sh), on tmpfs (where ward-init
 # unpacks a --rootfs layers image) and on overlayfs over tmpfs (the shape
 # of a --rootfs volume image's root): what the root's filesystem alone
-# costs nginx, with no ward involved. Alternating rounds, medians.
-#   bench/run/nginx-rootfs.sh [ROUNDS]   (root; port 80 must be free)
+# costs nginx, with no ward involved. Alternating rounds, medians. First,
+# bench/run/fsops.c prints what nginx's per-request file operations cost on
+# each (a failed open, an open+read+close, a log append; ns per operation).
+#   bench/run/nginx-rootfs.sh [ROUNDS]   (root, cc; port 80 must be free)
 set -euo pipefail
 ROUNDS=${1:-3}
 IM=${WARD_TEST_IMAGES:-/var/tmp/ward-test-images}/debian/oci
@@ -37,6 +39,12 @@ mkdir "$T/mem/root" "$T/mem/up" "$T/mem/work"
 unpack "$T/mem/root"
 mount -t overlay overlay -o "lowerdir=$T/mem/root,upperdir=$T/mem/up,workdir=$T/mem/work" "$T/ovl"
 bundle ext4 "$T/ext4"; bundle tmpfs "$T/mem/root"; bundle ovl "$T/ovl"
+cc -O2 -o "$T/fsops" "$(dirname "$0")/fsops.c"
+declare -A root=([ext4]=$T/ext4 [tmpfs]=$T/mem/root [ovl]=$T/ovl)
+for v in ext4 tmpfs ovl; do
+	h=${root[$v]}/var/www/html
+	echo "file operations on $v, ns each: $("$T/fsops" "$h" "$h/index.nginx-debian.html")"
+done
 run() {
 	local p
 	runc --root "$T/runc" run -b "$T/b-$1" "n-$1" >/dev/null 2>&1 & p=$!

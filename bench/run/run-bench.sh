@@ -12,7 +12,8 @@
 #         started, attested and given a manifest, and the image converted,
 #         at every start
 #   (b) steady state: redis-benchmark -q -t get,set -n 200000 and nginx with
-#       wrk, ROUNDS rounds alternating plain, plain+seccomp and ward, medians.
+#       wrk, ROUNDS rounds alternating plain, plain+seccomp, ward and ward
+#       from the image converted with --rootfs volume, medians.
 # Every container uses the host's network namespace, so (b) compares the
 # app, not a network path; ward's published-port proxy (private namespace,
 # -p) is measured separately.
@@ -124,6 +125,7 @@ URL=https://127.0.0.1:$(cat "$T/port")
 "$WARD" convert -q --rootfs volume --tag redis --ward-init "$WARD_INIT" --recipient "jwe:$T/img.pub" \
 	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$DEB" -o "$T/convd" >/dev/null
 "$WARD" convert -q --rootfs volume --tag nginx --export-keys "$T/ngx.keys" "$DEB" -o "$T/ngxvol" >/dev/null
+"$WARD" convert -q --rootfs volume --tag redis --export-keys "$T/rds.keys" "$DEB" -o "$T/rdsvol" >/dev/null
 sim_measurement() { # sim_measurement OCI-LAYOUT: the sim TEE's measurement of its config
 	local man cfg
 	man=$(jq -r '.manifests[0].digest' "$1/index.json")
@@ -219,7 +221,7 @@ fi
 # ---- (b) steady state ----
 bench_redis() { redis-benchmark -p "$RPORT" -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second'; }
 bench_wrk() { wrk -t2 -c50 -d5s "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
-redis_variant() { # redis_variant plain|seccomp|ward: prints "SET GET" req/s
+redis_variant() { # redis_variant plain|seccomp|ward|wardvol: prints "SET GET" req/s
 	local out p
 	case $1 in
 	plain | seccomp)
@@ -232,10 +234,14 @@ redis_variant() { # redis_variant plain|seccomp|ward: prints "SET GET" req/s
 		"$WARD" run -q --insecure-host-keys --network host "$DEB:redis" -- "${REDIS_CMD[@]}" >/dev/null 2>&1 &
 		p=$!; pids+=("$p"); wait_ping $RPORT; out=$(bench_redis)
 		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	wardvol) # the same from the --rootfs volume image (root on FUSE + overlay)
+		"$WARD" run -q --insecure-keys "$T/rds.keys" --network host "$T/rdsvol" -- "${REDIS_CMD[@]}" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_ping $RPORT; out=$(bench_redis)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
 	esac
 	echo "$(echo "$out" | awk '$1=="SET:" {print $2}') $(echo "$out" | awk '$1=="GET:" {print $2}')"
 }
-nginx_variant() { # nginx_variant plain|seccomp|ward: prints req/s
+nginx_variant() { # nginx_variant plain|seccomp|ward|wardvol: prints req/s
 	local out p
 	case $1 in
 	plain | seccomp)
@@ -261,12 +267,12 @@ echo "== (b) steady state, host network ($ROUNDS alternating rounds, medians)"
 declare -A set get ngx
 for v in plain seccomp ward wardvol; do set[$v]=; get[$v]=; ngx[$v]=; done
 for _ in $(seq "$ROUNDS"); do
-	for v in plain seccomp ward; do
+	for v in plain seccomp ward wardvol; do
 		read -r s g < <(redis_variant $v)
 		set[$v]+="$s "; get[$v]+="$g "
 	done
 done
-for v in plain seccomp ward; do
+for v in plain seccomp ward wardvol; do
 	echo "redis $v: SET ${set[$v]}-> $(echo ${set[$v]} | tr ' ' '\n' | median)/s;" \
 		"GET ${get[$v]}-> $(echo ${get[$v]} | tr ' ' '\n' | median)/s"
 done
@@ -275,6 +281,12 @@ echo "  SET: ward/plain = $(pct "$(med "${set[plain]}")" "$(med "${set[ward]}")"
 	"ward/plain+seccomp = $(pct "$(med "${set[seccomp]}")" "$(med "${set[ward]}")")"
 echo "  GET: ward/plain = $(pct "$(med "${get[plain]}")" "$(med "${get[ward]}")")," \
 	"ward/plain+seccomp = $(pct "$(med "${get[seccomp]}")" "$(med "${get[ward]}")")"
+for m in SET GET; do
+	[ $m = SET ] && { a=${set[plain]}; b=${set[seccomp]}; c=${set[wardvol]}; } ||
+		{ a=${get[plain]}; b=${get[seccomp]}; c=${get[wardvol]}; }
+	echo "  $m --rootfs volume: ward/plain = $(pct "$(med "$a")" "$(med "$c")")," \
+		"ward/plain+seccomp = $(pct "$(med "$b")" "$(med "$c")")"
+done
 echo "  (load $(cut -d' ' -f1 /proc/loadavg))"
 
 sed -i "s/listen 80 default_server;/listen $NPORT default_server;/; s/listen \[::\]:80 default_server;//" \
