@@ -292,6 +292,17 @@ WARD_TEST(pkey_ec_components)
 		CHECK_ERR(ward_pkey_from_ec_xy(v->type, x, n, y, n, &bad, &err), -WARD_E_MALFORMED);
 		CHECK_MSG(&err, "not on");
 		y[n - 1] ^= 1;
+		/* ward_ecdh() relies on every import refusing such a point: the
+		 * SubjectPublicKeyInfo decoders too (the point ends the DER) */
+		{
+			WARD_AUTOFREE uint8_t *der = NULL;
+			size_t der_size = 0;
+
+			CHECK_OK(ward_pkey_public_der(pub, &der, &der_size, &err), &err);
+			der[der_size - 1] ^= 1;
+			CHECK_ERR(ward_pkey_from_der(der, der_size, &bad, &err), -WARD_E_MALFORMED);
+			CHECK(bad == NULL);
+		}
 		CHECK_ERR(ward_pkey_from_ec_xy(v->type, x, n - 1, y, n, &bad, &err),
 			  -WARD_E_MALFORMED);
 		CHECK_ERR(ward_pkey_from_ec_xy(v->type, x, n, y, n + 1, &bad, &err),
