@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ward/attest.h"
 #include "ward/compiler.h"
 #include "ward/crypto.h"
 #include "ward/error.h"
@@ -33,7 +34,6 @@ struct ward_coord_tee {
 
 /* ---- evidence verification ---- */
 #define WARD_COORD_ADVISORIES_MAX 32
-#define WARD_SNP_REPORT_BYTES 1184
 struct ward_coord_claims {
 	enum ward_tee_type tee;
 	uint8_t report_data[WARD_REPORT_DATA_SIZE];
@@ -110,7 +110,7 @@ WARD_PUBLIC int ward_coord_attest_verifier_new_opts(const struct ward_coord_atte
  * attestation-agent sends it) to the 1184-byte report and an SNP
  * certificate table (*ret_table malloc'ed, *ret_table_size may be 0). */
 WARD_PUBLIC int ward_coord_trustee_snp_convert(const json_t *evidence,
-					       uint8_t report[WARD_SNP_REPORT_BYTES],
+					       uint8_t report[WARD_SNP_REPORT_SIZE],
 					       uint8_t **ret_table, size_t *ret_table_size,
 					       struct ward_err *err);
 

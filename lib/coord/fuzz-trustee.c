@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ward_err err = WARD_ERR_INIT;
-	uint8_t report[WARD_SNP_REPORT_BYTES];
+	uint8_t report[WARD_SNP_REPORT_SIZE];
 	struct ward_snp_certtable ct;
 	struct ward_snp_report rep;
 	uint8_t *table = NULL;

@@ -381,7 +381,7 @@ WARD_TEST(trustee_snp_evidence_converts_and_verifies)
 	WARD_AUTOJSON json_t *ev = trustee_json();
 	WARD_AUTOFREE uint8_t *report = NULL, *vcek = NULL, *table = NULL;
 	size_t report_size, vcek_size, table_size = 0;
-	uint8_t conv[WARD_SNP_REPORT_BYTES];
+	uint8_t conv[WARD_SNP_REPORT_SIZE];
 	struct ward_snp_certtable ct;
 	struct ward_coord_verifier *v = NULL;
 	struct ward_coord_attest_opts o = {0};
@@ -395,9 +395,9 @@ WARD_TEST(trustee_snp_evidence_converts_and_verifies)
 	CHECK_OK(ward_file_read(ward_test_vector(TRUSTEE_DIR "/vcek.der"), 4096, &vcek, &vcek_size,
 				&err),
 		 &err);
-	CHECK_INT(report_size, ==, WARD_SNP_REPORT_BYTES);
+	CHECK_INT(report_size, ==, WARD_SNP_REPORT_SIZE);
 	CHECK_OK(ward_coord_trustee_snp_convert(ev, conv, &table, &table_size, &err), &err);
-	CHECK_MEM(conv, report, WARD_SNP_REPORT_BYTES);
+	CHECK_MEM(conv, report, WARD_SNP_REPORT_SIZE);
 	CHECK_OK(ward_snp_certtable_parse(table, table_size, &ct, &err), &err);
 	CHECK_INT(ct.count, ==, 1);
 	CHECK_INT(ct.entries[0].kind, ==, WARD_SNP_CERT_VCEK);
@@ -437,7 +437,7 @@ WARD_TEST(trustee_snp_evidence_errors)
 	    {"signature", "{\"r\":[]}", "signature.r: expected 72 bytes"},
 	};
 	struct ward_err err = WARD_ERR_INIT;
-	uint8_t conv[WARD_SNP_REPORT_BYTES];
+	uint8_t conv[WARD_SNP_REPORT_SIZE];
 	uint8_t *table = NULL;
 	size_t table_size = 0;
 

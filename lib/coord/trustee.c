@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ward/attest.h"
 #include "ward/cleanup.h"
 #include "ward/coord.h"
 #include "ward/encoding.h"
@@ -126,6 +127,9 @@ static int get_version(const json_t *o, const char *key, uint8_t out[3], struct 
 	return r;
 }
 
+/* Where a report field goes in the report being rebuilt (rep). */
+#define AT(field) (rep + WARD_SNP_OFF_##field)
+
 static int convert_report(const json_t *a, uint8_t *rep, struct ward_err *err)
 {
 	static const char *const keys[] = {
@@ -141,74 +145,76 @@ static int convert_report(const json_t *a, uint8_t *rep, struct ward_err *err)
 	json_t *sig = NULL;
 	int r;
 
-	memset(rep, 0, WARD_SNP_REPORT_BYTES);
+	memset(rep, 0, WARD_SNP_REPORT_SIZE);
 	if (!json_is_object(a))
 		return ward_err_set(err, -WARD_E_MALFORMED, P ": expected an object");
 	r = ward_json_check_keys(a, P, keys, err);
 	if (r >= 0)
-		r = get_uint(a, P, "version", true, UINT32_MAX, rep + 0x00, 4, err);
+		r = get_uint(a, P, "version", true, UINT32_MAX, AT(VERSION), 4, err);
 	if (r >= 0)
-		r = get_uint(a, P, "guest_svn", true, UINT32_MAX, rep + 0x04, 4, err);
+		r = get_uint(a, P, "guest_svn", true, UINT32_MAX, AT(GUEST_SVN), 4, err);
 	if (r >= 0)
-		r = get_uint(a, P, "policy", true, INT64_MAX, rep + 0x08, 8, err);
+		r = get_uint(a, P, "policy", true, INT64_MAX, AT(POLICY), 8, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "family_id", rep + 0x10, 16, err);
+		r = get_bytes(a, P, "family_id", AT(FAMILY_ID), 16, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "image_id", rep + 0x20, 16, err);
+		r = get_bytes(a, P, "image_id", AT(IMAGE_ID), 16, err);
 	if (r >= 0)
-		r = get_uint(a, P, "vmpl", true, UINT32_MAX, rep + 0x30, 4, err);
+		r = get_uint(a, P, "vmpl", true, UINT32_MAX, AT(VMPL), 4, err);
 	if (r >= 0)
-		r = get_uint(a, P, "sig_algo", true, UINT32_MAX, rep + 0x34, 4, err);
+		r = get_uint(a, P, "sig_algo", true, UINT32_MAX, AT(SIG_ALGO), 4, err);
 	if (r >= 0)
-		r = get_tcb(a, "current_tcb", rep + 0x38, err);
+		r = get_tcb(a, "current_tcb", AT(CURRENT_TCB), err);
 	if (r >= 0)
-		r = get_uint(a, P, "plat_info", true, INT64_MAX, rep + 0x40, 8, err);
+		r = get_uint(a, P, "plat_info", true, INT64_MAX, AT(PLATFORM_INFO), 8, err);
 	if (r >= 0)
-		r = get_uint(a, P, "key_info", true, UINT32_MAX, rep + 0x48, 4, err);
+		r = get_uint(a, P, "key_info", true, UINT32_MAX, AT(KEY_INFO), 4, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "report_data", rep + 0x50, 64, err);
+		r = get_bytes(a, P, "report_data", AT(REPORT_DATA), 64, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "measurement", rep + 0x90, 48, err);
+		r = get_bytes(a, P, "measurement", AT(MEASUREMENT), 48, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "host_data", rep + 0xC0, 32, err);
+		r = get_bytes(a, P, "host_data", AT(HOST_DATA), 32, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "id_key_digest", rep + 0xE0, 48, err);
+		r = get_bytes(a, P, "id_key_digest", AT(ID_KEY_DIGEST), 48, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "author_key_digest", rep + 0x110, 48, err);
+		r = get_bytes(a, P, "author_key_digest", AT(AUTHOR_KEY_DIGEST), 48, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "report_id", rep + 0x140, 32, err);
+		r = get_bytes(a, P, "report_id", AT(REPORT_ID), 32, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "report_id_ma", rep + 0x160, 32, err);
+		r = get_bytes(a, P, "report_id_ma", AT(REPORT_ID_MA), 32, err);
 	if (r >= 0)
-		r = get_tcb(a, "reported_tcb", rep + 0x180, err);
+		r = get_tcb(a, "reported_tcb", AT(REPORTED_TCB), err);
 	if (r >= 0)
-		r = get_uint(a, P, "cpuid_fam_id", false, 255, rep + 0x188, 1, err);
+		r = get_uint(a, P, "cpuid_fam_id", false, 255, AT(CPUID_FAM), 1, err);
 	if (r >= 0)
-		r = get_uint(a, P, "cpuid_mod_id", false, 255, rep + 0x189, 1, err);
+		r = get_uint(a, P, "cpuid_mod_id", false, 255, AT(CPUID_MOD), 1, err);
 	if (r >= 0)
-		r = get_uint(a, P, "cpuid_step", false, 255, rep + 0x18A, 1, err);
+		r = get_uint(a, P, "cpuid_step", false, 255, AT(CPUID_STEP), 1, err);
 	if (r >= 0)
-		r = get_bytes(a, P, "chip_id", rep + 0x1A0, 64, err);
+		r = get_bytes(a, P, "chip_id", AT(CHIP_ID), 64, err);
 	if (r >= 0)
-		r = get_tcb(a, "committed_tcb", rep + 0x1E0, err);
+		r = get_tcb(a, "committed_tcb", AT(COMMITTED_TCB), err);
 	if (r >= 0)
-		r = get_version(a, "current", rep + 0x1E8, err);
+		r = get_version(a, "current", AT(CURRENT_BUILD), err);
 	if (r >= 0)
-		r = get_version(a, "committed", rep + 0x1EC, err);
+		r = get_version(a, "committed", AT(COMMITTED_BUILD), err);
 	if (r >= 0)
-		r = get_tcb(a, "launch_tcb", rep + 0x1F0, err);
+		r = get_tcb(a, "launch_tcb", AT(LAUNCH_TCB), err);
 	if (r >= 0)
-		r = get_uint(a, P, "launch_mit_vector", false, INT64_MAX, rep + 0x1F8, 8, err);
+		r = get_uint(a, P, "launch_mit_vector", false, INT64_MAX, AT(LAUNCH_MIT_VECTOR), 8,
+			     err);
 	if (r >= 0)
-		r = get_uint(a, P, "current_mit_vector", false, INT64_MAX, rep + 0x200, 8, err);
+		r = get_uint(a, P, "current_mit_vector", false, INT64_MAX, AT(CURRENT_MIT_VECTOR), 8,
+			     err);
 	if (r >= 0)
 		r = ward_json_get_object(a, P, "signature", true, &sig, err);
 	if (r >= 0)
 		r = ward_json_check_keys(sig, P ".signature", sig_keys, err);
 	if (r >= 0)
-		r = get_bytes(sig, P ".signature", "r", rep + 0x2A0, 72, err);
+		r = get_bytes(sig, P ".signature", "r", AT(SIG_R), 72, err);
 	if (r >= 0)
-		r = get_bytes(sig, P ".signature", "s", rep + 0x2E8, 72, err);
+		r = get_bytes(sig, P ".signature", "s", AT(SIG_S), 72, err);
 	return r;
 }
 
@@ -290,7 +296,7 @@ static int convert_chain(const json_t *chain, uint8_t **ret, size_t *ret_size,
 	return 0;
 }
 
-int ward_coord_trustee_snp_convert(const json_t *evidence, uint8_t report[WARD_SNP_REPORT_BYTES],
+int ward_coord_trustee_snp_convert(const json_t *evidence, uint8_t report[WARD_SNP_REPORT_SIZE],
 				   uint8_t **ret_table, size_t *ret_table_size,
 				   struct ward_err *err)
 {

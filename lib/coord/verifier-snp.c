@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ward/attest.h"
 #include "ward/cleanup.h"
 #include "ward/coord.h"
 #include "ward/cursor.h"
@@ -18,8 +19,6 @@
 #include "ward/json.h"
 #include "ward/log.h"
 
-#define SNP_REPORT_SIZE 0x4A0
-#define SNP_SIGNED_SIZE 0x2A0
 #define CERT_TABLE_MAX (64u << 10)
 #define CERT_TABLE_ENTRIES_MAX 16
 #define POLICY_DEBUG (1ull << 19)
@@ -96,7 +95,7 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 	if (tee != (sv->sim ? WARD_TEE_SIM : WARD_TEE_SNP))
 		return ward_err_set(err, -WARD_E_UNSUPPORTED, "no verifier for TEE \"%s\"",
 				    ward_tee_name(tee));
-	r = ward_json_get_b64url(evidence, "$.tee-evidence", "report", true, SNP_REPORT_SIZE,
+	r = ward_json_get_b64url(evidence, "$.tee-evidence", "report", true, WARD_SNP_REPORT_SIZE,
 				 &report, &report_size, err);
 	if (r >= 0)
 		r = ward_json_get_string(evidence, "$.tee-evidence", "cert_table", true,
@@ -119,17 +118,21 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 		if (r < 0)
 			return r;
 	}
-	if (report_size != SNP_REPORT_SIZE)
+	if (report_size != WARD_SNP_REPORT_SIZE)
 		return ward_err_set(err, -WARD_E_MALFORMED, "SNP report is %zu bytes, expected %d",
-				    report_size, SNP_REPORT_SIZE);
+				    report_size, WARD_SNP_REPORT_SIZE);
 
 	c = ward_cur_make(report, report_size);
 	if (ward_cur_u32le(&c, &version) < 0 || ward_cur_skip(&c, 4) < 0 ||
-	    ward_cur_u64le(&c, &policy) < 0 || ward_cur_skip(&c, 0x34 - 0x10) < 0 ||
-	    ward_cur_u32le(&c, &algo) < 0 || ward_cur_skip(&c, 0x50 - 0x38) < 0 ||
+	    ward_cur_u64le(&c, &policy) < 0 ||
+	    ward_cur_skip(&c, WARD_SNP_OFF_SIG_ALGO - WARD_SNP_OFF_FAMILY_ID) < 0 ||
+	    ward_cur_u32le(&c, &algo) < 0 ||
+	    ward_cur_skip(&c, WARD_SNP_OFF_REPORT_DATA - WARD_SNP_OFF_CURRENT_TCB) < 0 ||
 	    ward_cur_copy(&c, claims.report_data, 64) < 0 ||
-	    ward_cur_copy(&c, claims.measurement, 48) < 0 || ward_cur_skip(&c, 0x180 - 0xC0) < 0 ||
-	    ward_cur_u64le(&c, &tcb) < 0 || ward_cur_skip(&c, 0x2A0 - 0x188) < 0 ||
+	    ward_cur_copy(&c, claims.measurement, 48) < 0 ||
+	    ward_cur_skip(&c, WARD_SNP_OFF_REPORTED_TCB - WARD_SNP_OFF_HOST_DATA) < 0 ||
+	    ward_cur_u64le(&c, &tcb) < 0 ||
+	    ward_cur_skip(&c, WARD_SNP_OFF_SIG_R - WARD_SNP_OFF_CPUID_FAM) < 0 ||
 	    ward_cur_take(&c, 144, &rs) < 0)
 		return ward_err_set(err, -WARD_E_MALFORMED, "SNP report malformed");
 	if (version < 2 || version > 5)
@@ -179,7 +182,7 @@ static int snp_verify(void *ctx, enum ward_tee_type tee, const json_t *evidence,
 verify_report:
 	if (r >= 0)
 		r = ward_verify_fast(vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
-				     SNP_SIGNED_SIZE, sig, sizeof(sig), err);
+				     WARD_SNP_SIGNED_SIZE, sig, sizeof(sig), err);
 	if (r < 0)
 		return ward_err_prefix(err, "SNP report signature");
 	claims.measurement_size = 48;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ward/attest.h"
 #include "ward/cleanup.h"
 #include "ward/cursor.h"
 #include "ward/encoding.h"
@@ -33,33 +34,6 @@
 #define SIM_TCB_SNP 8
 #define SIM_TCB_UCODE 115
 
-/* SEV-SNP ATTESTATION_REPORT offsets (AMD SEV-SNP ABI spec 56860, table 22). */
-enum {
-	R_VERSION = 0x000,
-	R_GUEST_SVN = 0x004,
-	R_POLICY = 0x008,
-	R_VMPL = 0x030,
-	R_SIG_ALGO = 0x034,
-	R_CURRENT_TCB = 0x038,
-	R_PLATFORM_INFO = 0x040,
-	R_REPORT_DATA = 0x050,
-	R_MEASUREMENT = 0x090,
-	R_HOST_DATA = 0x0C0,
-	R_REPORT_ID = 0x140,
-	R_REPORT_ID_MA = 0x160,
-	R_REPORTED_TCB = 0x180,
-	R_CPUID_FAM = 0x188,
-	R_CPUID_MOD = 0x189,
-	R_CPUID_STEP = 0x18A,
-	R_CHIP_ID = 0x1A0,
-	R_COMMITTED_TCB = 0x1E0,
-	R_CURRENT_BUILD = 0x1E8,
-	R_COMMITTED_BUILD = 0x1EC,
-	R_LAUNCH_TCB = 0x1F0,
-	R_SIGNED_END = 0x2A0,
-	R_SIG_R = 0x2A0,
-	R_SIG_S = 0x2E8,
-};
 
 struct ward_sim {
 	struct ward_pkey *ark_key, *ask_key, *vcek_key;
@@ -352,40 +326,40 @@ int ward_sim_report(const struct ward_sim *sim, const struct ward_sim_launch *la
 	int r;
 
 	memset(report, 0, WARD_SNP_REPORT_SIZE);
-	put_u32(report + R_VERSION, 3);
-	put_u32(report + R_GUEST_SVN, 0);
-	put_u64(report + R_POLICY, launch->policy ? launch->policy : 0x30000);
-	put_u32(report + R_VMPL, launch->vmpl);
-	put_u32(report + R_SIG_ALGO, 1); /* ECDSA P-384 with SHA-384 */
-	put_u64(report + R_CURRENT_TCB, tcb);
-	put_u64(report + R_PLATFORM_INFO, 0x1); /* SMT enabled */
-	memcpy(report + R_REPORT_DATA, report_data, 64);
-	memcpy(report + R_MEASUREMENT, launch->measurement, 48);
-	memcpy(report + R_HOST_DATA, launch->host_data, 32);
-	memcpy(report + R_REPORT_ID, sim->report_id, 32);
-	memset(report + R_REPORT_ID_MA, 0xff, 32);
-	put_u64(report + R_REPORTED_TCB, tcb);
-	report[R_CPUID_FAM] = 0x19; /* Genoa-shaped */
-	report[R_CPUID_MOD] = 0x11;
-	report[R_CPUID_STEP] = 0x01;
-	memcpy(report + R_CHIP_ID, sim->chip_id, 64);
-	put_u64(report + R_COMMITTED_TCB, tcb);
-	report[R_CURRENT_BUILD] = 1, report[R_CURRENT_BUILD + 1] = 55, report[R_CURRENT_BUILD + 2] = 1;
-	report[R_COMMITTED_BUILD] = 1, report[R_COMMITTED_BUILD + 1] = 55,
-	report[R_COMMITTED_BUILD + 2] = 1;
-	put_u64(report + R_LAUNCH_TCB, tcb);
+	put_u32(report + WARD_SNP_OFF_VERSION, 3);
+	put_u32(report + WARD_SNP_OFF_GUEST_SVN, 0);
+	put_u64(report + WARD_SNP_OFF_POLICY, launch->policy ? launch->policy : 0x30000);
+	put_u32(report + WARD_SNP_OFF_VMPL, launch->vmpl);
+	put_u32(report + WARD_SNP_OFF_SIG_ALGO, 1); /* ECDSA P-384 with SHA-384 */
+	put_u64(report + WARD_SNP_OFF_CURRENT_TCB, tcb);
+	put_u64(report + WARD_SNP_OFF_PLATFORM_INFO, 0x1); /* SMT enabled */
+	memcpy(report + WARD_SNP_OFF_REPORT_DATA, report_data, 64);
+	memcpy(report + WARD_SNP_OFF_MEASUREMENT, launch->measurement, 48);
+	memcpy(report + WARD_SNP_OFF_HOST_DATA, launch->host_data, 32);
+	memcpy(report + WARD_SNP_OFF_REPORT_ID, sim->report_id, 32);
+	memset(report + WARD_SNP_OFF_REPORT_ID_MA, 0xff, 32);
+	put_u64(report + WARD_SNP_OFF_REPORTED_TCB, tcb);
+	report[WARD_SNP_OFF_CPUID_FAM] = 0x19; /* Genoa-shaped */
+	report[WARD_SNP_OFF_CPUID_MOD] = 0x11;
+	report[WARD_SNP_OFF_CPUID_STEP] = 0x01;
+	memcpy(report + WARD_SNP_OFF_CHIP_ID, sim->chip_id, 64);
+	put_u64(report + WARD_SNP_OFF_COMMITTED_TCB, tcb);
+	/* BUILD, MINOR, MAJOR */
+	memcpy(report + WARD_SNP_OFF_CURRENT_BUILD, (const uint8_t[]){1, 55, 1}, 3);
+	memcpy(report + WARD_SNP_OFF_COMMITTED_BUILD, (const uint8_t[]){1, 55, 1}, 3);
+	put_u64(report + WARD_SNP_OFF_LAUNCH_TCB, tcb);
 
 	/* Nettle's P-384 when possible: the same signature format, ~6x faster. */
 	r = ward_sign_fast(sim->vcek_key, WARD_SIG_ECDSA_SHA384, WARD_SIG_RAW_LE, report,
-			   R_SIGNED_END, &sig, &sig_size, err);
+			   WARD_SNP_SIGNED_SIZE, &sig, &sig_size, err);
 	if (r < 0)
 		return ward_err_prefix(err, "sim: signing report");
 	if (sig_size != 96)
 		return ward_err_set(err, -WARD_E_CRYPTO, "sim: unexpected signature size %zu",
 				    sig_size);
 	/* r and s, little-endian, in 72-byte fields (upper bytes zero). */
-	memcpy(report + R_SIG_R, sig, 48);
-	memcpy(report + R_SIG_S, sig + 48, 48);
+	memcpy(report + WARD_SNP_OFF_SIG_R, sig, 48);
+	memcpy(report + WARD_SNP_OFF_SIG_S, sig + 48, 48);
 	return 0;
 }
 

@@ -78,9 +78,11 @@ int ward_snp_report_parse(const void *buf, size_t size, struct ward_snp_report *
 		FIELD(ward_cur_u8(&c, &r.cpuid_fam_id), "CPUID_FAM_ID");
 		FIELD(ward_cur_u8(&c, &r.cpuid_mod_id), "CPUID_MOD_ID");
 		FIELD(ward_cur_u8(&c, &r.cpuid_step), "CPUID_STEP");
-		FIELD(ward_cur_zeros(&c, 0x1A0 - 0x18B), "reserved (0x18B)");
+		FIELD(ward_cur_zeros(&c, WARD_SNP_OFF_CHIP_ID - WARD_SNP_OFF_CPUID_STEP - 1),
+		      "reserved (0x18B)");
 	} else {
-		FIELD(ward_cur_zeros(&c, 0x1A0 - 0x188), "reserved (0x188)");
+		FIELD(ward_cur_zeros(&c, WARD_SNP_OFF_CHIP_ID - WARD_SNP_OFF_CPUID_FAM),
+		      "reserved (0x188)");
 	}
 	FIELD(ward_cur_take(&c, WARD_SNP_CHIP_ID_SIZE, &r.chip_id), "CHIP_ID");
 	FIELD(ward_cur_u64le(&c, &r.committed_tcb), "COMMITTED_TCB");
@@ -96,9 +98,12 @@ int ward_snp_report_parse(const void *buf, size_t size, struct ward_snp_report *
 	if (r.version >= 5) {
 		FIELD(ward_cur_u64le(&c, &r.launch_mit_vector), "LAUNCH_MIT_VECTOR");
 		FIELD(ward_cur_u64le(&c, &r.current_mit_vector), "CURRENT_MIT_VECTOR");
-		FIELD(ward_cur_zeros(&c, WARD_SNP_SIGNED_SIZE - 0x208), "reserved (0x208)");
+		FIELD(ward_cur_zeros(&c,
+				     WARD_SNP_SIGNED_SIZE - WARD_SNP_OFF_CURRENT_MIT_VECTOR - 8),
+		      "reserved (0x208)");
 	} else {
-		FIELD(ward_cur_zeros(&c, WARD_SNP_SIGNED_SIZE - 0x1F8), "reserved (0x1F8)");
+		FIELD(ward_cur_zeros(&c, WARD_SNP_SIGNED_SIZE - WARD_SNP_OFF_LAUNCH_MIT_VECTOR),
+		      "reserved (0x1F8)");
 	}
 	/* SIGNATURE: r and s are 72-byte little-endian fields of which a P-384
 	 * value uses the low 48 bytes; the rest of the 512 bytes is reserved. */
@@ -106,7 +111,8 @@ int ward_snp_report_parse(const void *buf, size_t size, struct ward_snp_report *
 	FIELD(ward_cur_zeros(&c, WARD_SNP_SIG_COMPONENT_SIZE - 48), "SIGNATURE.R (upper bytes)");
 	FIELD(ward_cur_take(&c, 48, &r.sig_s), "SIGNATURE.S");
 	FIELD(ward_cur_zeros(&c, WARD_SNP_SIG_COMPONENT_SIZE - 48), "SIGNATURE.S (upper bytes)");
-	FIELD(ward_cur_zeros(&c, WARD_SNP_REPORT_SIZE - 0x2A0 - 2 * WARD_SNP_SIG_COMPONENT_SIZE),
+	FIELD(ward_cur_zeros(&c, WARD_SNP_REPORT_SIZE - WARD_SNP_OFF_SIG_R -
+				     2 * WARD_SNP_SIG_COMPONENT_SIZE),
 	      "SIGNATURE (reserved)");
 	if (!ward_cur_empty(&c))
 		return ward_err_set(err, -WARD_E_MALFORMED, "SNP report: trailing bytes");
