@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libdeflate.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1002,6 +1003,61 @@ WARD_TEST(threaded_check_of_gzip_layer)
 WARD_TEST(threaded_check_while_compressing)
 {
 	threaded_check(ward_test_failed_, BLOB_TAR);
+}
+
+/* img_pipe_run straight from memory (img_blob_from_fd on a memfd), as
+ * fuzz-layer.c drives it: a gzip layer of several members checked on one
+ * and two threads gives the tar's digest as diff_id; a blob shorter than
+ * its declared size is truncated; a negative fd is refused. */
+WARD_TEST(pipe_from_memfd)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	uint8_t tar[4 * 512] = {0};
+	WARD_AUTOFREE uint8_t *gz = NULL;
+	size_t gz_size;
+	char *t = tmpdir(), out_path[256], diff_id[72];
+	WARD_CLEANUP(img_out_freep) struct img_out *out = NULL;
+	struct img_blob *b = NULL;
+
+	CHECK_OK(img_tar_header(tar, "hello", '0', 0644, 600, 1700000000, &err), &err);
+	memset(tar + 512, 'h', 600);
+	CHECK_OK(img_sha256_str(tar, sizeof(tar), diff_id, &err), &err);
+	CHECK_INT(gzip_buf(tar, sizeof(tar), 700, &gz, &gz_size), ==, 0);
+	snprintf(out_path, sizeof(out_path), "%s/out", t);
+	CHECK_OK(img_out_open(out_path, WARD_IMAGE_FORMAT_OCI_DIR, &out, &err), &err);
+	for (unsigned th = 1; th <= 3; th++) {
+		/* th 3: declared one byte longer than the blob */
+		uint64_t declared = gz_size + (th == 3);
+		struct img_pipe_opts po = {.in_comp = IMG_COMP_GZIP, .check_tar = true,
+					   .threads = th == 2 ? 2 : 1};
+		WARD_CLEANUP(img_out_blob_freep) struct img_out_blob *sink = NULL;
+		WARD_CLEANUP(img_blob_freep) struct img_blob *in = NULL;
+		struct img_pipe_result res;
+		int fd = memfd_create("layer", MFD_CLOEXEC);
+
+		CHECK(fd >= 0);
+		CHECK_OK(ward_fd_write_all(fd, gz, gz_size, &err), &err);
+		CHECK(lseek(fd, 0, SEEK_SET) == 0);
+		CHECK_OK(img_blob_from_fd(fd, declared, "layer", &in, &err), &err);
+		CHECK_OK(img_out_blob_begin(out, &sink, &err), &err);
+		if (th == 3) {
+			CHECK_ERR(img_pipe_run(in, declared, sink, &po, &res, &err),
+				  -WARD_E_MALFORMED);
+			CHECK_MSG(&err, "'layer' is truncated");
+			continue;
+		}
+		CHECK_OK(img_pipe_run(in, declared, sink, &po, &res, &err), &err);
+		CHECK_STR(res.diff_id, diff_id);
+		CHECK_INT(res.in_size, ==, gz_size);
+		CHECK_INT(res.enc_size, ==, gz_size);
+		CHECK_INT(res.tar_entries, ==, 1);
+	}
+	CHECK_ERR(img_blob_from_fd(-1, 1, "layer", &b, &err), -EBADF);
+	CHECK_MSG(&err, "no file descriptor");
+	CHECK(b == NULL);
+	out = img_out_free(out);
+	CHECK_INT(count_entries(t), ==, 0);
+	rmtree(t);
 }
 
 WARD_TEST(bad_compression_options)
