@@ -7,7 +7,8 @@
  *
  * Input: one flags byte, then the layer blob. Flags: bit 0 zstd (else
  * gzip), bit 1 two threads, bit 2 encrypt with a fixed key, bit 3 allow
- * device nodes. The blob is read from a memfd; the sink is a blob of one
+ * device nodes, bits 4-7 k: read the blob in pieces of 4 << k bytes (k 0:
+ * whole chunks), so members and frames straddle piece boundaries. The blob is read from a memfd; the sink is a blob of one
  * output layout in a private temporary directory, freed without commit
  * (its temporary file is removed) and the layout removed at exit. */
 #include <stddef.h>
@@ -82,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	po.threads = data[0] & 2 ? 2 : 1;
 	po.keys = data[0] & 4 ? &keys : NULL;
 	po.allow_devices = data[0] & 8;
+	po.piece = data[0] >> 4 ? (size_t)4 << (data[0] >> 4) : 0;
 	po.layer_count = 1;
 	data++;
 	size--;

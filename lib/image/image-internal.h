@@ -195,6 +195,9 @@ struct img_pipe_opts {
 	int level;        /* when recompressing: zstd level; gzip: 0 is ISA-L igzip at
 			   * IMG_IGZIP_LEVEL (the default), 1..12 libdeflate */
 	unsigned threads; /* 1 or 2 */
+	size_t piece;     /* read the input in pieces of at most this many bytes, at
+			   * least 4 (0: whole chunks): tests and fuzzing of piece
+			   * boundaries */
 	size_t layer_index, layer_count;
 	ward_image_progress_fn progress;
 	void *progress_ctx;

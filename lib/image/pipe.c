@@ -810,12 +810,15 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	bool threaded = opts->threads > 1 && (compress || check);
 	enum img_layer_comp out_comp = opts->out_comp == IMG_COMP_ZSTD ? IMG_COMP_ZSTD : IMG_COMP_GZIP;
 	size_t chunk = compress ? chunk_comp_size(out_comp) : CHUNK;
+	size_t piece = opts->piece && opts->piece < chunk ? opts->piece : chunk;
 	uint64_t done = 0, seq_read = 0, seq_emit = 0;
 	bool eof = false;
 	uint8_t d[32];
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (piece < 4)
+		piece = 4; /* room for the compression magic */
 	es.hash_plain = compress;
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.cv, NULL);
@@ -904,7 +907,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			r = ring_wait_done(&g, sl, true);
 			if (r < 0)
 				goto worker_failed;
-			r = read_full(in, sl->in, chunk, &n, err);
+			r = read_full(in, sl->in, piece, &n, err);
 			if (r < 0)
 				goto out;
 			if (n == 0) {

@@ -1007,7 +1007,8 @@ WARD_TEST(threaded_check_while_compressing)
 
 /* img_pipe_run straight from memory (img_blob_from_fd on a memfd), as
  * fuzz-layer.c drives it: a gzip layer of several members checked on one
- * and two threads gives the tar's digest as diff_id; a blob shorter than
+ * thread, and on two reading 5-byte pieces (member headers and trailers
+ * cut in two), gives the tar's digest as diff_id; a blob shorter than
  * its declared size is truncated; a negative fd is refused. */
 WARD_TEST(pipe_from_memfd)
 {
@@ -1029,7 +1030,7 @@ WARD_TEST(pipe_from_memfd)
 		/* th 3: declared one byte longer than the blob */
 		uint64_t declared = gz_size + (th == 3);
 		struct img_pipe_opts po = {.in_comp = IMG_COMP_GZIP, .check_tar = true,
-					   .threads = th == 2 ? 2 : 1};
+					   .threads = th == 2 ? 2 : 1, .piece = th == 2 ? 5 : 0};
 		WARD_CLEANUP(img_out_blob_freep) struct img_out_blob *sink = NULL;
 		WARD_CLEANUP(img_blob_freep) struct img_blob *in = NULL;
 		struct img_pipe_result res;
