@@ -54,6 +54,12 @@ int img_blob_read(struct img_blob *b, void *buf, size_t size, size_t *ret_got,
 /* A blob reading the current entry of an archive owned by someone else. */
 int img_blob_borrow_archive(void *archive, uint64_t size, const char *name,
 			    struct img_blob **ret, struct ward_err *err);
+/* A blob reading size bytes of fd from its current offset (a file or
+ * memfd, e.g. a layer held in memory). On success the blob owns fd and
+ * img_blob_free() closes it; on failure the caller still owns it. Reading
+ * past the end of the file before size bytes fails as truncated. */
+int img_blob_from_fd(int fd, uint64_t size, const char *name, struct img_blob **ret,
+		     struct ward_err *err);
 /* Free a blob reader; accepts NULL, returns NULL. */
 struct img_blob *img_blob_free(struct img_blob *b);
 static inline void img_blob_freep(struct img_blob **b)
@@ -189,6 +195,9 @@ struct img_pipe_opts {
 	int level;        /* when recompressing: zstd level; gzip: 0 is ISA-L igzip at
 			   * IMG_IGZIP_LEVEL (the default), 1..12 libdeflate */
 	unsigned threads; /* 1 or 2 */
+	size_t piece;     /* read the input in pieces of at most this many bytes, at
+			   * least 4 (0: whole chunks): tests and fuzzing of piece
+			   * boundaries */
 	size_t layer_index, layer_count;
 	ward_image_progress_fn progress;
 	void *progress_ctx;

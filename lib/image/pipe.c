@@ -51,7 +51,8 @@ enum img_layer_comp img_detect_comp(const uint8_t *p, size_t size)
 struct tarside {
 	enum img_layer_comp comp;
 	struct inflate_state *gz; /* ISA-L inflate state (about 85 KiB) */
-	bool z_in_member, z_any, gz_full;
+	struct isal_gzip_header gz_hdr; /* the current member's header, while read */
+	bool z_in_member, z_any, gz_full, gz_hdr_done;
 	uint64_t gz_in_done; /* compressed bytes before the current piece */
 	ZSTD_DStream *zs;
 	struct ward_tar_check *tc;
@@ -213,7 +214,14 @@ static const char *isal_inflate_strerror(int r)
 /* Inflate one piece of a gzip layer (one or more members, RFC 1952 2.2),
  * streaming across pieces. ISA-L verifies each member's CRC-32 and length,
  * and at a member's end returns the bytes it read ahead, so next_in is at
- * the next member. */
+ * the next member.
+ *
+ * Each member's header is read with isal_read_gzip_header() into a header
+ * kept in t, not by isal_inflate(): ISA-L 2.30 (Debian 12) parses the
+ * header into a fresh local on every call and does not set its flags
+ * (fixed in 2.31), so a header cut by a piece boundary after FEXTRA, FNAME
+ * or FCOMMENT resumed with garbage flags and a valid layer could be
+ * rejected, depending on stack contents. */
 static int tarside_gzip(struct tarside *t)
 {
 	struct inflate_state *s = t->gz;
@@ -235,9 +243,25 @@ static int tarside_gzip(struct tarside *t)
 						    "member");
 			isal_inflate_reset(s);
 			s->crc_flag = ISAL_GZIP;
+			isal_gzip_header_init(&t->gz_hdr);
+			t->gz_hdr.flags = 0;
+			t->gz_hdr_done = false;
 			t->z_in_member = true;
 		} else if (s->avail_in == 0 && !t->gz_full) {
 			break; /* everything inflated; the member goes on in the next piece */
+		}
+		if (!t->gz_hdr_done) {
+			zr = isal_read_gzip_header(s, &t->gz_hdr);
+			if (zr == ISAL_END_INPUT && s->avail_in == 0)
+				break; /* the header goes on in the next piece */
+			if (zr != ISAL_DECOMP_OK)
+				return ward_err_set(&t->err, -WARD_E_MALFORMED,
+						    "gzip layer is corrupt: %s (near compressed byte "
+						    "%llu)",
+						    isal_inflate_strerror(zr),
+						    (unsigned long long)(t->gz_in_done + t->in_size -
+									 s->avail_in));
+			t->gz_hdr_done = true; /* isal_inflate() now skips the header */
 		}
 		r = tarside_out_get(t, &buf);
 		if (r < 0)
@@ -810,12 +834,15 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 	bool threaded = opts->threads > 1 && (compress || check);
 	enum img_layer_comp out_comp = opts->out_comp == IMG_COMP_ZSTD ? IMG_COMP_ZSTD : IMG_COMP_GZIP;
 	size_t chunk = compress ? chunk_comp_size(out_comp) : CHUNK;
+	size_t piece = opts->piece && opts->piece < chunk ? opts->piece : chunk;
 	uint64_t done = 0, seq_read = 0, seq_emit = 0;
 	bool eof = false;
 	uint8_t d[32];
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (piece < 4)
+		piece = 4; /* room for the compression magic */
 	es.hash_plain = compress;
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.cv, NULL);
@@ -904,7 +931,7 @@ int img_pipe_run(struct img_blob *in, uint64_t in_size, struct img_out_blob *sin
 			r = ring_wait_done(&g, sl, true);
 			if (r < 0)
 				goto worker_failed;
-			r = read_full(in, sl->in, chunk, &n, err);
+			r = read_full(in, sl->in, piece, &n, err);
 			if (r < 0)
 				goto out;
 			if (n == 0) {

@@ -412,6 +412,23 @@ int img_blob_borrow_archive(void *archive, uint64_t size, const char *name,
 	return 0;
 }
 
+int img_blob_from_fd(int fd, uint64_t size, const char *name, struct img_blob **ret,
+		     struct ward_err *err)
+{
+	struct img_blob *b;
+
+	if (fd < 0)
+		return ward_err_set(err, -EBADF, "blob '%.100s': no file descriptor", name);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	b->fd = fd;
+	b->left = size;
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	*ret = b;
+	return 0;
+}
+
 int img_blob_read(struct img_blob *b, void *buf, size_t size, size_t *ret_got,
 		  struct ward_err *err)
 {
