@@ -211,6 +211,15 @@ static const char *isal_inflate_strerror(int r)
 	}
 }
 
+/* The error for ISA-L result zr, with the compressed offset reached. */
+static int gzip_corrupt(struct tarside *t, int zr)
+{
+	return ward_err_set(&t->err, -WARD_E_MALFORMED,
+			    "gzip layer is corrupt: %s (near compressed byte %llu)",
+			    isal_inflate_strerror(zr),
+			    (unsigned long long)(t->gz_in_done + t->in_size - t->gz->avail_in));
+}
+
 /* Inflate one piece of a gzip layer (one or more members, RFC 1952 2.2),
  * streaming across pieces. ISA-L verifies each member's CRC-32 and length,
  * and at a member's end returns the bytes it read ahead, so next_in is at
@@ -255,12 +264,7 @@ static int tarside_gzip(struct tarside *t)
 			if (zr == ISAL_END_INPUT && s->avail_in == 0)
 				break; /* the header goes on in the next piece */
 			if (zr != ISAL_DECOMP_OK)
-				return ward_err_set(&t->err, -WARD_E_MALFORMED,
-						    "gzip layer is corrupt: %s (near compressed byte "
-						    "%llu)",
-						    isal_inflate_strerror(zr),
-						    (unsigned long long)(t->gz_in_done + t->in_size -
-									 s->avail_in));
+				return gzip_corrupt(t, zr);
 			t->gz_hdr_done = true; /* isal_inflate() now skips the header */
 		}
 		r = tarside_out_get(t, &buf);
@@ -270,12 +274,7 @@ static int tarside_gzip(struct tarside *t)
 		s->avail_out = CHUNK;
 		zr = isal_inflate(s);
 		if (zr != ISAL_DECOMP_OK)
-			return ward_err_set(&t->err, -WARD_E_MALFORMED,
-					    "gzip layer is corrupt: %s (near compressed byte "
-					    "%llu)",
-					    isal_inflate_strerror(zr),
-					    (unsigned long long)(t->gz_in_done + t->in_size -
-								 s->avail_in));
+			return gzip_corrupt(t, zr);
 		n = CHUNK - s->avail_out;
 		/* a full buffer may leave output behind even with no input left */
 		t->gz_full = s->avail_out == 0;
