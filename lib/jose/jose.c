@@ -282,68 +282,12 @@ int ward_jwk_import(const json_t *jwk, struct ward_pkey **ret, struct ward_err *
 	return 0;
 }
 
-int ward_jwk_export_public(const struct ward_pkey *key, json_t **ret, struct ward_err *err)
-{
-	WARD_AUTOJSON json_t *j = NULL;
-	enum ward_key_type type;
-	int r;
-
-	if (!key)
-		return ward_err_set(err, -WARD_E_USAGE, "JWK export: no key");
-	type = ward_pkey_type(key);
-	switch (type) {
-	case WARD_KEY_EC_P256:
-	case WARD_KEY_EC_P384: {
-		uint8_t x[48], y[48];
-		size_t cs;
-
-		r = ward_pkey_ec_xy(key, x, y, &cs, err);
-		if (r < 0)
-			return ward_err_prefix(err, "JWK export");
-		j = json_pack("{s:s, s:s, s:o*, s:o*}", "kty", "EC", "crv", key_type_name(type),
-			      "x", b64url_json(x, cs), "y", b64url_json(y, cs));
-		break;
-	}
-	case WARD_KEY_RSA: {
-		WARD_AUTOFREE uint8_t *n = NULL;
-		WARD_AUTOFREE uint8_t *e = NULL;
-		size_t n_size, e_size;
-
-		r = ward_pkey_rsa_ne(key, &n, &n_size, &e, &e_size, err);
-		if (r < 0)
-			return ward_err_prefix(err, "JWK export");
-		j = json_pack("{s:s, s:o*, s:o*}", "kty", "RSA", "n", b64url_json(n, n_size), "e",
-			      b64url_json(e, e_size));
-		break;
-	}
-	case WARD_KEY_X25519: {
-		uint8_t x[32];
-
-		r = ward_pkey_x25519_raw(key, x, err);
-		if (r < 0)
-			return ward_err_prefix(err, "JWK export");
-		j = json_pack("{s:s, s:s, s:o*}", "kty", "OKP", "crv", "X25519", "x",
-			      b64url_json(x, sizeof(x)));
-		break;
-	}
-	case WARD_KEY_NONE:
-	default:
-		return ward_err_set(err, -WARD_E_UNSUPPORTED, "JWK export: unsupported key type");
-	}
-	/* "o*" leaves a member out when the value is NULL (ENOMEM): count them. */
-	if (!j || json_object_size(j) < (type == WARD_KEY_X25519 || type == WARD_KEY_RSA ? 3 : 4))
-		return ward_err_set(err, -ENOMEM, "JWK export: out of memory");
-	*ret = WARD_TAKE_PTR(j);
-	return 0;
-}
-
 /* Longest canonical EC/OKP public JWK text: P-384, two 64-char coordinates. */
 #define JOSE_JWK_TEXT_MAX 192
 
 /* The public JWK of an EC or X25519 key as compact text with members in
- * lexicographic order, exactly what ward_json_dump() makes of
- * ward_jwk_export_public()'s object, but without building one (the JWE
- * epk and the RFC 7638 thumbprint input). -WARD_E_UNSUPPORTED for RSA. */
+ * lexicographic order (the JWE epk, the RFC 7638 thumbprint input, and
+ * ward_jwk_export_public()'s source for these keys). -WARD_E_UNSUPPORTED for RSA. */
 static int public_jwk_text(const struct ward_pkey *key, char buf[JOSE_JWK_TEXT_MAX],
 			   struct ward_err *err)
 {
@@ -385,6 +329,47 @@ static int public_jwk_text(const struct ward_pkey *key, char buf[JOSE_JWK_TEXT_M
 	/* Cannot happen with the sizes above; fail closed rather than truncate. */
 	if (n < 0 || n >= JOSE_JWK_TEXT_MAX)
 		return ward_err_set(err, -WARD_E_USAGE, "JWK text too long");
+	return 0;
+}
+
+int ward_jwk_export_public(const struct ward_pkey *key, json_t **ret, struct ward_err *err)
+{
+	WARD_AUTOJSON json_t *j = NULL;
+	WARD_AUTOFREE uint8_t *n = NULL;
+	WARD_AUTOFREE uint8_t *e = NULL;
+	char text[JOSE_JWK_TEXT_MAX];
+	size_t n_size, e_size;
+	int r;
+
+	if (!key)
+		return ward_err_set(err, -WARD_E_USAGE, "JWK export: no key");
+	switch (ward_pkey_type(key)) {
+	case WARD_KEY_EC_P256:
+	case WARD_KEY_EC_P384:
+	case WARD_KEY_X25519:
+		/* one writer of EC and OKP members: the canonical text */
+		r = public_jwk_text(key, text, err);
+		if (r < 0)
+			return ward_err_prefix(err, "JWK export");
+		j = json_loads(text, 0, NULL);
+		if (!j)
+			return ward_err_set(err, -ENOMEM, "JWK export: out of memory");
+		break;
+	case WARD_KEY_RSA:
+		r = ward_pkey_rsa_ne(key, &n, &n_size, &e, &e_size, err);
+		if (r < 0)
+			return ward_err_prefix(err, "JWK export");
+		j = json_pack("{s:s, s:o*, s:o*}", "kty", "RSA", "n", b64url_json(n, n_size), "e",
+			      b64url_json(e, e_size));
+		/* "o*" leaves a member out when the value is NULL (ENOMEM) */
+		if (!j || json_object_size(j) < 3)
+			return ward_err_set(err, -ENOMEM, "JWK export: out of memory");
+		break;
+	case WARD_KEY_NONE:
+	default:
+		return ward_err_set(err, -WARD_E_UNSUPPORTED, "JWK export: unsupported key type");
+	}
+	*ret = WARD_TAKE_PTR(j);
 	return 0;
 }
 
