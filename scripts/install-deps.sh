@@ -9,11 +9,11 @@ PKGS=(
 	build-essential cmake ninja-build pkg-config clang llvm libclang-rt-14-dev
 	# libraries
 	libssl-dev libjansson-dev libsqlite3-dev libarchive-dev libfuse3-dev
-	libseccomp-dev libevent-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev
+	libseccomp-dev libevent-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev libext2fs-dev
 	nettle-dev libgmp-dev
 	# runtime tools used by tests and benchmarks
 	openssl runc crun skopeo umoci jq hyperfine gocryptfs fuse3
-	debootstrap busybox-static redis-tools curl wrk sqlite3 iproute2
+	debootstrap busybox-static e2fsprogs redis-tools curl wrk sqlite3 iproute2
 	util-linux
 )
 # Servers: installed without recommends, never started by apt (policy-rc.d).
