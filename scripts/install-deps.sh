@@ -13,7 +13,7 @@ PKGS=(
 	nettle-dev libgmp-dev
 	# runtime tools used by tests and benchmarks
 	openssl runc crun skopeo umoci jq hyperfine gocryptfs fuse3
-	debootstrap busybox-static redis-tools curl wrk sqlite3 iproute2
+	debootstrap busybox-static e2fsprogs redis-tools curl wrk sqlite3 iproute2
 	util-linux
 )
 # Servers: installed without recommends, never started by apt (policy-rc.d).
