@@ -46,8 +46,13 @@ static void help(FILE *out)
 		"  --format FMT               oci (layout dir, default), oci-archive, docker-archive\n"
 		"  --mode MODE                wrapped (default) or ocicrypt\n"
 		"  --rootfs LAYOUT            wrapped mode: layers (default: the encrypted layers,\n"
-		"                             unpacked at every start) or volume (one read-only\n"
-		"                             protected volume, mounted at start; docs/images.md)\n"
+		"                             unpacked at every start), volume (one read-only\n"
+		"                             protected volume, mounted at start) or ext4 (one\n"
+		"                             sealed ext4 image, decrypted into memory and mounted\n"
+		"                             read-write at start); docs/images.md\n"
+		"  --rootfs-size SIZE         --rootfs ext4: filesystem size in bytes, suffix K, M\n"
+		"                             or G (default: the larger of 8G and twice the content;\n"
+		"                             only what is written is stored)\n"
 		"  --tag TAG                  select TAG in the input (default: the only image)\n"
 		"  --platform OS/ARCH[/VAR]   select from an index (default linux/amd64)\n"
 		"  --output-tag TAG           tag of the output (default: the input tag)\n"
@@ -236,6 +241,14 @@ static void print_summary(const json_t *ref)
 		       json_string_value(json_object_get(ref, "ward_init_digest")));
 	printf("sim measurement: %s\n",
 	       json_string_value(json_object_get(json_object_get(ref, "measurements"), "sim")));
+	if (json_is_object(json_object_get(ref, "rootfs")) &&
+	    json_is_string(json_object_get(json_object_get(ref, "rootfs"), "digest"))) {
+		printf("root ext4:     %s (%lld bytes)\n",
+		       json_string_value(json_object_get(json_object_get(ref, "rootfs"), "digest")),
+		       (long long)json_integer_value(
+			   json_object_get(json_object_get(ref, "rootfs"), "size")));
+		return;
+	}
 	if (json_is_object(json_object_get(ref, "rootfs"))) {
 		printf("root volume:   %s (volume %s)\n",
 		       json_string_value(json_object_get(json_object_get(ref, "rootfs"), "root")),
@@ -271,7 +284,34 @@ enum {
 	OPT_KEY,
 	OPT_KEYS,
 	OPT_ROOTFS,
+	OPT_ROOTFS_SIZE,
 };
+
+/* "SIZE" in bytes with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	char digits[32];
+	size_t len = strlen(s);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	if (strchr("Kk", s[len - 1]))
+		shift = 10;
+	else if (strchr("Mm", s[len - 1]))
+		shift = 20;
+	else if (strchr("Gg", s[len - 1]))
+		shift = 30;
+	if (shift)
+		len--;
+	memcpy(digits, s, len);
+	digits[len] = '\0';
+	if (ward_parse_u64(digits, &v) < 0 || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*ret = v << shift;
+	return 0;
+}
 
 static int run(int argc, char **argv)
 {
@@ -298,6 +338,7 @@ static int run(int argc, char **argv)
 		{"key", required_argument, NULL, OPT_KEY},
 		{"keys", required_argument, NULL, OPT_KEYS},
 		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"rootfs-size", required_argument, NULL, OPT_ROOTFS_SIZE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -354,8 +395,18 @@ static int run(int argc, char **argv)
 				co.rootfs = WARD_IMAGE_ROOTFS_LAYERS;
 			else if (!strcmp(optarg, "volume"))
 				co.rootfs = WARD_IMAGE_ROOTFS_VOLUME;
+			else if (!strcmp(optarg, "ext4"))
+				co.rootfs = WARD_IMAGE_ROOTFS_EXT4;
 			else
-				return cli_usage("convert", "unknown --rootfs '%s' (layers or volume)",
+				return cli_usage("convert",
+						 "unknown --rootfs '%s' (layers, volume or ext4)",
+						 optarg);
+			break;
+		case OPT_ROOTFS_SIZE:
+			if (parse_size(optarg, &co.rootfs_size) < 0)
+				return cli_usage("convert",
+						 "--rootfs-size '%s' is not a size in bytes (suffix "
+						 "K, M or G allowed)",
 						 optarg);
 			break;
 		case OPT_TAG:
@@ -511,6 +562,8 @@ static int run(int argc, char **argv)
 	}
 	if (n_keys || keys_file)
 		return cli_usage("convert", "--key/--keys are for --decrypt");
+	if (co.rootfs_size && co.rootfs != WARD_IMAGE_ROOTFS_EXT4)
+		return cli_usage("convert", "--rootfs-size is for --rootfs ext4");
 	if (!n_recipients && !co.export_keys)
 		return cli_usage("convert", "give --recipient jwe:PUB.pem and/or --export-keys FILE "
 					    "(otherwise the layer keys would be lost)");

@@ -149,6 +149,7 @@ enum ward_image_mode {
 enum ward_image_rootfs {
 	WARD_IMAGE_ROOTFS_LAYERS, /* the original layers, each encrypted (default) */
 	WARD_IMAGE_ROOTFS_VOLUME, /* one read-only protected volume (lib/vol) */
+	WARD_IMAGE_ROOTFS_EXT4,   /* one sealed ext4 image (include/ward/ext4img.h) */
 };
 
 enum ward_image_format {
@@ -195,7 +196,10 @@ struct ward_image_convert_opts {
 	unsigned threads; /* compression threads: 1 or 2; 0: default 2 */
 	ward_image_progress_fn progress;
 	void *progress_ctx;
-	enum ward_image_rootfs rootfs; /* wrapped mode: layers (default) or volume */
+	enum ward_image_rootfs rootfs; /* wrapped mode: layers (default), volume or ext4 */
+	uint64_t rootfs_size; /* --rootfs ext4: filesystem size in bytes, rounded up to
+			       * the chunk size; 0: the larger of 8 GiB and twice
+			       * the content */
 };
 
 /* Convert an image. On success the output exists (renamed into place) and

@@ -438,7 +438,7 @@ static int wrapped_config_json(struct img_image *im, struct conv_layer *cl, cons
 	r = json_set(j, "layers", layers, err);
 	if (r < 0)
 		return r;
-	/* --rootfs volume: no layers to apply, the volume instead */
+	/* --rootfs volume or ext4: no layers to apply, the root instead */
 	if (rootfs && (r = json_set(j, "rootfs", json_incref((json_t *)rootfs), err)) < 0)
 		return r;
 	for (size_t i = 0; !rootfs && i < im->layer_count; i++) {
@@ -606,9 +606,16 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 				    "lost");
 	if (opts->mode == WARD_IMAGE_MODE_WRAPPED && !opts->ward_init)
 		return ward_err_set(err, -WARD_E_USAGE, "wrapped mode needs the ward-init binary");
-	if (opts->rootfs == WARD_IMAGE_ROOTFS_VOLUME && opts->mode != WARD_IMAGE_MODE_WRAPPED)
+	if (opts->rootfs != WARD_IMAGE_ROOTFS_LAYERS && opts->rootfs != WARD_IMAGE_ROOTFS_VOLUME &&
+	    opts->rootfs != WARD_IMAGE_ROOTFS_EXT4)
+		return ward_err_set(err, -WARD_E_USAGE, "unknown root filesystem layout %d",
+				    (int)opts->rootfs);
+	if (opts->rootfs != WARD_IMAGE_ROOTFS_LAYERS && opts->mode != WARD_IMAGE_MODE_WRAPPED)
 		return ward_err_set(err, -WARD_E_USAGE,
-				    "--rootfs volume needs wrapped mode (ward-init mounts it)");
+				    "--rootfs %s needs wrapped mode (ward-init mounts it)",
+				    opts->rootfs == WARD_IMAGE_ROOTFS_EXT4 ? "ext4" : "volume");
+	if (opts->rootfs_size && opts->rootfs != WARD_IMAGE_ROOTFS_EXT4)
+		return ward_err_set(err, -WARD_E_USAGE, "--rootfs-size is for --rootfs ext4");
 	if (opts->coordinator_pin && opts->mode != WARD_IMAGE_MODE_WRAPPED)
 		return ward_err_set(err, -WARD_E_USAGE,
 				    "the coordinator pin goes into the ward layer: wrapped mode only");
@@ -714,7 +721,7 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 			r = tar_put(w, ".ward/layers/", '5', WARD_DIR_MODE, NULL, 0, mtime, err);
 		if (r < 0)
 			goto out;
-		if (opts->rootfs == WARD_IMAGE_ROOTFS_VOLUME) {
+		if (opts->rootfs != WARD_IMAGE_ROOTFS_LAYERS) {
 			r = img_rootfs_write(opts, im, w, mtime, &rootfs, &rootfs_jwe, err);
 			if (r < 0)
 				goto out;
@@ -733,7 +740,7 @@ int ward_image_convert(const struct ward_image_convert_opts *opts, json_t **ret_
 									: comp_media_type(l->comp);
 			}
 		}
-		for (size_t i = 0; opts->rootfs != WARD_IMAGE_ROOTFS_VOLUME && i < im->layer_count;
+		for (size_t i = 0; opts->rootfs == WARD_IMAGE_ROOTFS_LAYERS && i < im->layer_count;
 		     i++) {
 			uint64_t off = img_out_blob_size(w);
 			uint8_t hdr[512];

@@ -360,10 +360,18 @@ static int decrypt_wrapped(const struct ward_image_decrypt_opts *opts, struct im
 	    strcmp(cfg_digest, json_string_value(json_object_get(wcfg, "original_config_digest"))))
 		return ward_err_set(err, -WARD_E_VERIFY,
 				    ".ward/config.json: original config digest mismatch or missing");
-	if (json_object_get(wcfg, "rootfs"))
+	if (json_object_get(wcfg, "rootfs")) {
+		const char *type = json_string_value(
+			json_object_get(json_object_get(wcfg, "rootfs"), "type"));
+
+		if (type && !strcmp(type, "ext4"))
+			return ward_err_set(err, -WARD_E_UNSUPPORTED,
+					    "a --rootfs ext4 image holds no layers to decrypt (its "
+					    "root is one sealed ext4 filesystem image)");
 		return ward_err_set(err, -WARD_E_UNSUPPORTED,
 				    "a --rootfs volume image holds no layers to decrypt (its root "
 				    "is a protected volume: 'ward volume mount' it with its key)");
+	}
 	layers = json_object_get(wcfg, "layers");
 	if (!json_is_array(layers) || json_array_size(layers) == 0 ||
 	    json_array_size(layers) > WARD_IMAGE_MAX_LAYERS)

@@ -283,12 +283,28 @@ struct img_rootfs_stats {
 	uint64_t xattrs_dropped; /* entries whose extended attributes were dropped */
 };
 
+/* What a root filesystem holds, as counted for (and by) the ext4 image. */
+struct img_ext4_census {
+	uint64_t entries;      /* names below the root */
+	uint64_t inodes;       /* distinct inodes, the root included */
+	uint64_t dirs, files, symlinks, hardlinks; /* hardlinks: names beyond the first */
+	uint64_t file_bytes;   /* regular files' sizes */
+	uint64_t dirent_bytes; /* directory entries (ext4 record sizes) */
+	uint64_t bytes;        /* estimate of the data blocks needed, in bytes */
+};
+
 struct img_rootfs {
-	uint8_t key[32]; /* SECRET: the volume key; wipe after use */
-	uint8_t id[16];
-	uint8_t root[32];       /* SHA-256 of the committed metadata file */
-	char root_digest[72];   /* "sha256:<hex of root>" */
-	uint32_t block_size;
+	enum ward_image_rootfs type; /* WARD_IMAGE_ROOTFS_VOLUME or _EXT4 */
+	uint8_t key[32]; /* SECRET: the volume key, or the ext4 image key; wipe after use */
+	uint8_t id[16];  /* volume id, or ext4 image id */
+	uint8_t root[32];     /* volume: SHA-256 of the committed metadata file;
+			       * ext4: SHA-256 of the image header */
+	char root_digest[72]; /* "sha256:<hex of root>": what the key is bound to */
+	uint32_t block_size;  /* volume */
+	uint64_t fs_size;     /* ext4: filesystem size in bytes */
+	uint32_t chunk_size;  /* ext4 */
+	uint64_t chunks_stored; /* ext4 */
+	struct img_ext4_census census; /* ext4: what went into the filesystem */
 	struct img_rootfs_stats stats;
 };
 
@@ -303,20 +319,71 @@ int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t blo
  * being written into w. */
 int img_rootfs_put(struct img_out_blob *w, const char *backing_dir, int64_t mtime,
 		   struct ward_err *err);
-/* The volume key as ocicrypt private options {"symkey": key, "digest":
- * root_digest, "cipheroptions": {"nonce": zeros}} wrapped for each
- * recipient (same format as a layer's keys_jwe). *ret_jwe malloc'ed. */
+/* The root's key (volume or ext4 image) as ocicrypt private options
+ * {"symkey": key, "digest": root_digest, "cipheroptions": {"nonce":
+ * zeros}} wrapped for each recipient (same format as a layer's keys_jwe).
+ * *ret_jwe malloc'ed. */
 int img_rootfs_wrap_key(const struct img_rootfs *rf, struct ward_pkey *const *recipients,
 			size_t count, char **ret_jwe, struct ward_err *err);
 /* The "rootfs" object of /.ward/config.json (new reference, or NULL). */
 json_t *img_rootfs_config(const struct img_rootfs *rf, const char *jwe);
-/* Add the volume key to an --export-keys "layers" object under the name
+/* Add the root's key to an --export-keys "layers" object under the name
  * root_digest. */
 int img_rootfs_export_key(json_t *layers, const struct img_rootfs *rf, struct ward_err *err);
-/* All of --rootfs volume for ward_image_convert: build the volume in a
- * temporary directory next to opts->output, append it to w, wrap its key
- * for opts->recipients (*ret_jwe, NULL without recipients), remove the
- * temporary directory. */
+/* All of --rootfs volume or ext4 (opts->rootfs) for ward_image_convert:
+ * build the root in a temporary directory next to opts->output, append it
+ * to w, wrap its key for opts->recipients (*ret_jwe, NULL without
+ * recipients), remove the temporary directory (on every path). */
 int img_rootfs_write(const struct ward_image_convert_opts *opts, struct img_image *im,
 		     struct img_out_blob *w, int64_t mtime, struct img_rootfs *ret,
 		     char **ret_jwe, struct ward_err *err);
+
+/* ---- --rootfs ext4: the root filesystem as a sealed ext4 image --------- */
+
+#define IMG_ROOTFS_EXT4_FILE IMG_ROOTFS_DIR "/root.ext4"
+#define IMG_EXT4_SIZE_DEFAULT (8ull << 30) /* at least this, or twice the content */
+#define IMG_EXT4_INODES_MIN 16384
+
+struct ward_vol;
+
+/* rootfs-ext4.c: build the volume (img_rootfs_build), copy it into a new
+ * ext4 filesystem, seal that as IMG_ROOTFS_EXT4_FILE (after the
+ * IMG_ROOTFS_DIR/ entry) into w under a fresh random key and image id.
+ * ret->root is the SHA-256 of the image header. Temporary files live in
+ * tmp_dir (an empty directory the caller removes). */
+int img_rootfs_build_ext4(const struct ward_image_convert_opts *opts, struct img_image *im,
+			  const char *tmp_dir, struct img_out_blob *w, int64_t mtime,
+			  struct img_rootfs *ret, struct ward_err *err);
+
+/* ext4fs.c, the only file calling libext2fs (conversion only: the static
+ * ward-init must not pull it in). */
+/* Count what the volume's tree holds (for the filesystem's size). */
+int img_ext4_census(struct ward_vol *vol, struct img_ext4_census *ret, struct ward_err *err);
+/* Make an empty ext4 filesystem of size bytes (a multiple of 4096) with
+ * room for inodes inodes in the existing file path, running mke2fs (from
+ * PATH, /usr/sbin or /sbin; no shell). */
+int img_ext4_mkfs(const char *path, uint64_t size, uint64_t inodes, struct ward_err *err);
+/* Copy the volume's tree into the filesystem made by img_ext4_mkfs (whose
+ * lost+found is removed first): directories, files (blocks of zeros left
+ * as holes), symlinks, hard links; mode, owner, mtime (atime, ctime and
+ * crtime = mtime). *ret counts what was written. Running out of space is
+ * -ENOSPC. */
+int img_ext4_populate(const char *path, struct ward_vol *vol, struct img_ext4_census *ret,
+		      struct ward_err *err);
+
+/* ext4seal.c */
+struct img_ext4_sealed {
+	uint8_t header_digest[32]; /* SHA-256 of the header bytes [0, header_len) */
+	size_t header_len;
+	uint64_t chunks_stored;
+	uint64_t member_size; /* bytes of the sealed image */
+};
+/* Seal the filesystem image in fd (fs_size bytes) per
+ * include/ward/ext4img.h: chunks of chunk bytes holding a non-zero byte,
+ * AES-256-GCM under key with IV/AAD from chunk index and id, header
+ * first. Appends one tar member (name member, mode 0444, mtime) to w.
+ * threads 2: a second thread seals every other chunk. */
+int img_ext4_seal(int fd, uint64_t fs_size, uint32_t chunk, const uint8_t key[32],
+		  const uint8_t id[16], unsigned threads, struct img_out_blob *w,
+		  const char *member, int64_t mtime, struct img_ext4_sealed *ret,
+		  struct ward_err *err);

@@ -17,7 +17,11 @@
  * layer under .ward/rootfs/, and the volume key travels like a layer key:
  * ocicrypt private options {"symkey": key, "digest": "sha256:<root hash>"}
  * wrapped as a JWE for each recipient (and/or in --export-keys under the
- * name "sha256:<root hash>"). docs/images.md describes the format. */
+ * name "sha256:<root hash>"). docs/images.md describes the format.
+ *
+ * --rootfs ext4 (rootfs-ext4.c) builds the same volume, as a temporary
+ * step, and copies it into an ext4 filesystem image: the layer rules live
+ * here only. The key wrapping, config and key export below serve both. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -462,6 +466,8 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 			return ward_err_set(err, -WARD_E_MALFORMED, "symlink '%.200s': bad target",
 					    path);
 		r = ward_vol_symlink(a->vol, dir, name, target, uid, gid, &st);
+		if (r >= 0)
+			r = set_times(a->vol, st.ino, mtime_ns);
 		break;
 	}
 	default: { /* regular file */
@@ -664,6 +670,7 @@ int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t blo
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->type = WARD_IMAGE_ROOTFS_VOLUME;
 	r = ward_random(ret->key, sizeof(ret->key), err);
 	if (r < 0)
 		return r;
@@ -813,7 +820,8 @@ int img_rootfs_wrap_key(const struct img_rootfs *rf, struct ward_pkey *const *re
 		return r;
 	r = img_jwe_wrap(recipients, count, priv->data, priv->size, ret_jwe, err);
 	if (r < 0)
-		return ward_err_prefix(err, "root volume key");
+		return ward_err_prefix(err, rf->type == WARD_IMAGE_ROOTFS_EXT4 ? "ext4 image key"
+									   : "root volume key");
 	return 0;
 }
 
@@ -822,9 +830,16 @@ json_t *img_rootfs_config(const struct img_rootfs *rf, const char *jwe)
 	char id[2 * WARD_VOL_ID_SIZE + 1];
 	json_t *o;
 
-	ward_hex_encode(rf->id, sizeof(rf->id), id);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "volume", "dir", IMG_ROOTFS_DIR,
-		      "root", rf->root_digest, "volume_id", id, "block_size", (int)rf->block_size);
+	if (rf->type == WARD_IMAGE_ROOTFS_EXT4) {
+		/* the header digest covers chunk size, size, image id and index */
+		o = json_pack("{s:s, s:s, s:s, s:I}", "type", "ext4", "file", IMG_ROOTFS_EXT4_FILE,
+			      "digest", rf->root_digest, "size", (json_int_t)rf->fs_size);
+	} else {
+		ward_hex_encode(rf->id, sizeof(rf->id), id);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "volume", "dir", IMG_ROOTFS_DIR,
+			      "root", rf->root_digest, "volume_id", id, "block_size",
+			      (int)rf->block_size);
+	}
 	if (o && jwe && json_object_set_new(o, "keys_jwe", json_string(jwe)) < 0) {
 		json_decref(o);
 		return NULL;
@@ -861,10 +876,14 @@ int img_rootfs_write(const struct ward_image_convert_opts *opts, struct img_imag
 	r = ward_mkdtemp(tmp, err);
 	if (r < 0)
 		return ward_err_prefix(err, "root volume");
-	r = img_rootfs_build(im, tmp, WARD_VOL_BLOCK_DEFAULT, opts->progress, opts->progress_ctx,
-			     ret, err);
-	if (r >= 0)
-		r = img_rootfs_put(w, tmp, mtime, err);
+	if (opts->rootfs == WARD_IMAGE_ROOTFS_EXT4) {
+		r = img_rootfs_build_ext4(opts, im, tmp, w, mtime, ret, err);
+	} else {
+		r = img_rootfs_build(im, tmp, WARD_VOL_BLOCK_DEFAULT, opts->progress,
+				     opts->progress_ctx, ret, err);
+		if (r >= 0)
+			r = img_rootfs_put(w, tmp, mtime, err);
+	}
 	if (r >= 0 && opts->recipient_count)
 		r = img_rootfs_wrap_key(ret, opts->recipients, opts->recipient_count, ret_jwe, err);
 	(void)ward_rm_rf(tmp, &e2);
