@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # bench/run: cold start to the first redis PONG (and python3 start to exit)
-# for the two wrapped-image
+# for the three wrapped-image
 # layouts of `ward convert`, against plain runc on the same image, runs
-# interleaved so all three see the same machine load:
+# interleaved so all four see the same machine load:
 #   plain   runc run of the image's layer unpacked ahead of time
 #   layers  ward run of a --rootfs layers image (decrypt + gunzip + unpack
 #           every layer into tmpfs at each start)
 #   volume  ward run of a --rootfs volume image (mount the read-only
 #           protected volume; only the blocks redis reads are decrypted)
+#   ext4    ward run of a --rootfs ext4 image (decrypt the sealed ext4
+#           image into memory, mount it through a loop device)
 # Both ward images use the INSECURE --insecure-keys path (keys from convert
 # --export-keys), so no coordinator round trips are counted; the prepared
 # image cache is warm (as a pulled image would be for runc). Needs root,
-# runc, redis-tools, /dev/fuse and the images of
+# runc, redis-tools, /dev/fuse, loop devices and the images of
 # ../shared/images/make-test-images.sh. Run under the shared lock:
 #   flock /tmp/ward-bench.lock bench/run/cold-start-rootfs.sh [WARD] [RUNS]
 set -euo pipefail
@@ -51,7 +53,8 @@ jq '.process.terminal=false
 	| .root.readonly=false | .linux.namespaces |= map(select(.type != "network"))' \
 	"$T/plain/config.json" >"$T/plain/c" && mv "$T/plain/c" "$T/plain/config.json"
 
-for layout in layers volume; do
+LAYOUTS=(layers volume ext4)
+for layout in "${LAYOUTS[@]}"; do
 	t0=$(now_ms)
 	"$WARD" convert -q --rootfs $layout --tag redis --export-keys "$T/$layout.keys" "$DEB" -o "$T/$layout"
 	echo "convert --rootfs $layout: $(($(now_ms) - t0)) ms, ward layer $(du -sm "$T/$layout/blobs" | cut -f1) MB"
@@ -60,7 +63,7 @@ for layout in layers volume; do
 done
 
 echo "== cold start to first redis PONG ($RUNS runs each, interleaved, medians)"
-plain=(); layers=(); volume=()
+plain=(); layers=(); volume=(); ext4=()
 ward_once() { # ward_once LAYOUT -> ms
 	local t0 t1 p
 	t0=$(now_ms)
@@ -79,16 +82,24 @@ for i in $(seq "$RUNS"); do
 	runc --root "$T/runc" kill "plain-$i" KILL 2>/dev/null || true; wait "$p" 2>/dev/null || true
 	runc --root "$T/runc" delete -f "plain-$i" 2>/dev/null || true
 	plain+=($((t1 - t0)))
-	layers+=("$(ward_once layers)")
-	volume+=("$(ward_once volume)")
+	for layout in "${LAYOUTS[@]}"; do
+		declare -n t=$layout
+		t+=("$(ward_once "$layout")")
+	done
 done
-pm=$(printf '%s\n' "${plain[@]}" | median)
-lm=$(printf '%s\n' "${layers[@]}" | median)
-vm=$(printf '%s\n' "${volume[@]}" | median)
-echo "plain runc:             ${plain[*]} ms -> median $pm ms"
-echo "ward --rootfs layers:   ${layers[*]} ms -> median $lm ms (overhead $((${lm%.*} - ${pm%.*})) ms)"
-echo "ward --rootfs volume:   ${volume[*]} ms -> median $vm ms (overhead $((${vm%.*} - ${pm%.*})) ms, goal <= 150 ms)"
-echo "load average: $(cat /proc/loadavg)"
+report() { # report GOAL: the medians of plain and every layout
+	local pm m layout
+	pm=$(printf '%s\n' "${plain[@]}" | median)
+	printf '%-22s %s ms -> median %s ms\n' "plain runc:" "${plain[*]}" "$pm"
+	for layout in "${LAYOUTS[@]}"; do
+		local -n t=$layout
+		m=$(printf '%s\n' "${t[@]}" | median)
+		printf '%-22s %s ms -> median %s ms (overhead %s ms%s)\n' "ward --rootfs $layout:" \
+			"${t[*]}" "$m" "$((${m%.*} - ${pm%.*}))" "$1"
+	done
+	echo "load average: $(cat /proc/loadavg)"
+}
+report ", goal <= 150 ms"
 
 # python3 reads ~100 files at start: run to exit (import json, print)
 echo "== python3 -c 'import json' start to exit ($RUNS runs each, interleaved, medians)"
@@ -100,26 +111,21 @@ tar -xzf "$DEB/blobs/sha256/${layer#sha256:}" -C "$T/plainpy/rootfs"
 jq '.process.terminal=false | .process.args=["python3","-c","import json; print(1)"]
 	| .root.readonly=false | .linux.namespaces |= map(select(.type != "network"))' \
 	"$T/plainpy/config.json" >"$T/plainpy/c" && mv "$T/plainpy/c" "$T/plainpy/config.json"
-for layout in layers volume; do
+for layout in "${LAYOUTS[@]}"; do
 	"$WARD" convert -q --rootfs $layout --tag python --export-keys "$T/py$layout.keys" "$DEB" -o "$T/py$layout"
 	"$WARD" run -q --insecure-keys "$T/py$layout.keys" --network host "$T/py$layout" -- true >/dev/null 2>&1
 done
-plain=(); layers=(); volume=()
+plain=(); layers=(); volume=(); ext4=()
 for i in $(seq "$RUNS"); do
 	t0=$(now_ms); runc --root "$T/runc" run -b "$T/plainpy" "py-$i" >/dev/null 2>&1; t1=$(now_ms)
 	plain+=($((t1 - t0)))
-	for layout in layers volume; do
+	for layout in "${LAYOUTS[@]}"; do
 		t0=$(now_ms)
 		"$WARD" run -q --insecure-keys "$T/py$layout.keys" --network host "$T/py$layout" -- \
 			python3 -c 'import json; print(1)' >/dev/null 2>&1
 		t1=$(now_ms)
-		eval "$layout+=($((t1 - t0)))"
+		declare -n t=$layout
+		t+=($((t1 - t0)))
 	done
 done
-pm=$(printf '%s\n' "${plain[@]}" | median)
-lm=$(printf '%s\n' "${layers[@]}" | median)
-vm=$(printf '%s\n' "${volume[@]}" | median)
-echo "plain runc:             ${plain[*]} ms -> median $pm ms"
-echo "ward --rootfs layers:   ${layers[*]} ms -> median $lm ms (overhead $((${lm%.*} - ${pm%.*})) ms)"
-echo "ward --rootfs volume:   ${volume[*]} ms -> median $vm ms (overhead $((${vm%.*} - ${pm%.*})) ms)"
-echo "load average: $(cat /proc/loadavg)"
+report ""

@@ -13,7 +13,8 @@
 #         at every start
 #   (b) steady state: redis-benchmark -q -t get,set -n 200000 and nginx with
 #       wrk, ROUNDS rounds alternating plain, plain+seccomp, ward and ward
-#       from the image converted with --rootfs volume, medians.
+#       from the image converted with --rootfs volume and --rootfs ext4,
+#       medians.
 # Every container uses the host's network namespace, so (b) compares the
 # app, not a network path; ward's published-port proxy (private namespace,
 # -p) is measured separately.
@@ -126,23 +127,31 @@ URL=https://127.0.0.1:$(cat "$T/port")
 	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$DEB" -o "$T/convd" >/dev/null
 "$WARD" convert -q --rootfs volume --tag nginx --export-keys "$T/ngx.keys" "$DEB" -o "$T/ngxvol" >/dev/null
 "$WARD" convert -q --rootfs volume --tag redis --export-keys "$T/rds.keys" "$DEB" -o "$T/rdsvol" >/dev/null
+# and as a sealed ext4 image (--rootfs ext4): attested start, steady state
+"$WARD" convert -q --rootfs ext4 --tag redis --ward-init "$WARD_INIT" --recipient "jwe:$T/img.pub" \
+	--coordinator-pin "$(ls "$T"/cfg/coordinators/*.pem)" "$DEB" -o "$T/conve" >/dev/null
+"$WARD" convert -q --rootfs ext4 --tag nginx --export-keys "$T/ngxe.keys" "$DEB" -o "$T/ngxext4" >/dev/null
+"$WARD" convert -q --rootfs ext4 --tag redis --export-keys "$T/rdse.keys" "$DEB" -o "$T/rdsext4" >/dev/null
 sim_measurement() { # sim_measurement OCI-LAYOUT: the sim TEE's measurement of its config
 	local man cfg
 	man=$(jq -r '.manifests[0].digest' "$1/index.json")
 	cfg=$(jq -r '.config.digest' "$1/blobs/sha256/${man#sha256:}")
 	printf 'ward-sim-v1:%s' "$cfg" | sha384sum | cut -d' ' -f1
 }
-WM=$(sim_measurement "$T/conv"); WMD=$(sim_measurement "$T/convd")
-jq -n --arg wm "$WM" --arg wmd "$WMD" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
+WM=$(sim_measurement "$T/conv"); WMD=$(sim_measurement "$T/convd"); WME=$(sim_measurement "$T/conve")
+jq -n --arg wm "$WM" --arg wmd "$WMD" --arg wme "$WME" --rawfile pub "$T/admin.pub" --argjson argv "$(printf '%s\n' "${REDIS_CMD[@]}" | jq -R . | jq -sc .)" \
 	'{packages: {kv: {tees: ["sim"], measurements: {sim: [$wm]}, debug: false},
-	             kvd: {tees: ["sim"], measurements: {sim: [$wmd]}, debug: false}},
+	             kvd: {tees: ["sim"], measurements: {sim: [$wmd]}, debug: false},
+	             kve: {tees: ["sim"], measurements: {sim: [$wme]}, debug: false}},
 	  secrets: {imgkey: {type: "user", resource: "default/image-key/kv", packages: ["kv"]},
-	            imgkeyd: {type: "user", resource: "default/image-key/kvd", packages: ["kvd"]}},
-	  workloads: {kv: {package: "kv", argv: $argv}, kvd: {package: "kvd", argv: $argv}},
+	            imgkeyd: {type: "user", resource: "default/image-key/kvd", packages: ["kvd"]},
+	            imgkeye: {type: "user", resource: "default/image-key/kve", packages: ["kve"]}},
+	  workloads: {kv: {package: "kv", argv: $argv}, kvd: {package: "kvd", argv: $argv},
+	             kve: {package: "kve", argv: $argv}},
 	  users: {admin: {public_key: $pub, roles: ["admin"]}},
 	  roles: {admin: {actions: ["update_manifest", "set_secret"], secrets: ["*"]}}}' >"$T/m.json"
 "$WARD" manifest set "$T/m.json" --coordinator "$URL" >/dev/null
-for k in imgkey imgkeyd; do
+for k in imgkey imgkeyd imgkeye; do
 	"$WARD" secret set $k --value-file "$T/img.key" --coordinator "$URL" --user admin --key "$T/admin.key" >/dev/null
 done
 
@@ -154,6 +163,9 @@ done
 w=$!; wait_ping $RPORT; kill -TERM $w; wait $w 2>/dev/null || true
 "$WARD" run -q --network host --coordinator "$URL" --workload kvd "$T/convd" >/dev/null 2>"$T/kvd.err" &
 w=$!; wait_ping $RPORT || { cat "$T/kvd.err" >&2; exit 1; }
+kill -TERM $w; wait $w 2>/dev/null || true
+"$WARD" run -q --network host --coordinator "$URL" --workload kve "$T/conve" >/dev/null 2>"$T/kve.err" &
+w=$!; wait_ping $RPORT || { cat "$T/kve.err" >&2; exit 1; }
 kill -TERM $w; wait $w 2>/dev/null || true
 
 # ---- (a) cold start ----
@@ -209,6 +221,8 @@ start_row "debian redis, --insecure-host-keys (no attestation)" "$T/plain" \
 	--insecure-host-keys "$DEB:redis" -- "${REDIS_CMD[@]}"
 start_row "debian redis, --rootfs volume image, --coordinator (attested)" "$T/plain" \
 	--coordinator "$URL" --workload kvd "$T/convd"
+start_row "debian redis, --rootfs ext4 image, --coordinator (attested)" "$T/plain" \
+	--coordinator "$URL" --workload kve "$T/conve"
 start_row "redis-small, --insecure-host-keys (no attestation)" "$T/small" \
 	--insecure-host-keys "$SMALL" -- "${REDIS_CMD[@]}"
 start_row "redis-small, --coordinator (attested, converted image)" "$T/small" \
@@ -221,7 +235,7 @@ fi
 # ---- (b) steady state ----
 bench_redis() { redis-benchmark -p "$RPORT" -q -t get,set -n 200000 2>/dev/null | tr '\r' '\n' | grep 'requests per second'; }
 bench_wrk() { wrk -t2 -c50 -d5s "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
-redis_variant() { # redis_variant plain|seccomp|ward|wardvol: prints "SET GET" req/s
+redis_variant() { # redis_variant plain|seccomp|ward|wardvol|wardext4: prints "SET GET" req/s
 	local out p
 	case $1 in
 	plain | seccomp)
@@ -238,10 +252,14 @@ redis_variant() { # redis_variant plain|seccomp|ward|wardvol: prints "SET GET" r
 		"$WARD" run -q --insecure-keys "$T/rds.keys" --network host "$T/rdsvol" -- "${REDIS_CMD[@]}" >/dev/null 2>&1 &
 		p=$!; pids+=("$p"); wait_ping $RPORT; out=$(bench_redis)
 		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	wardext4) # the same from the --rootfs ext4 image (root: ext4 in memory)
+		"$WARD" run -q --insecure-keys "$T/rdse.keys" --network host "$T/rdsext4" -- "${REDIS_CMD[@]}" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_ping $RPORT; out=$(bench_redis)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
 	esac
 	echo "$(echo "$out" | awk '$1=="SET:" {print $2}') $(echo "$out" | awk '$1=="GET:" {print $2}')"
 }
-nginx_variant() { # nginx_variant plain|seccomp|ward|wardvol: prints req/s
+nginx_variant() { # nginx_variant plain|seccomp|ward|wardvol|wardext4: prints req/s
 	local out p
 	case $1 in
 	plain | seccomp)
@@ -258,6 +276,10 @@ nginx_variant() { # nginx_variant plain|seccomp|ward|wardvol: prints req/s
 		"$WARD" run -q --insecure-keys "$T/ngx.keys" --network host "$T/ngxvol" >/dev/null 2>&1 &
 		p=$!; pids+=("$p"); wait_http 80; out=$(bench_wrk 80)
 		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
+	wardext4) # the same from the --rootfs ext4 image (root: ext4 in memory)
+		"$WARD" run -q --insecure-keys "$T/ngxe.keys" --network host "$T/ngxext4" >/dev/null 2>&1 &
+		p=$!; pids+=("$p"); wait_http 80; out=$(bench_wrk 80)
+		kill -TERM "$p"; wait "$p" 2>/dev/null || true ;;
 	esac
 	echo "$out"
 }
@@ -265,14 +287,14 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f%%", 100*b/a}'; }
 
 echo "== (b) steady state, host network ($ROUNDS alternating rounds, medians)"
 declare -A set get ngx
-for v in plain seccomp ward wardvol; do set[$v]=; get[$v]=; ngx[$v]=; done
+for v in plain seccomp ward wardvol wardext4; do set[$v]=; get[$v]=; ngx[$v]=; done
 for _ in $(seq "$ROUNDS"); do
-	for v in plain seccomp ward wardvol; do
+	for v in plain seccomp ward wardvol wardext4; do
 		read -r s g < <(redis_variant $v)
 		set[$v]+="$s "; get[$v]+="$g "
 	done
 done
-for v in plain seccomp ward wardvol; do
+for v in plain seccomp ward wardvol wardext4; do
 	echo "redis $v: SET ${set[$v]}-> $(echo ${set[$v]} | tr ' ' '\n' | median)/s;" \
 		"GET ${get[$v]}-> $(echo ${get[$v]} | tr ' ' '\n' | median)/s"
 done
@@ -282,10 +304,12 @@ echo "  SET: ward/plain = $(pct "$(med "${set[plain]}")" "$(med "${set[ward]}")"
 echo "  GET: ward/plain = $(pct "$(med "${get[plain]}")" "$(med "${get[ward]}")")," \
 	"ward/plain+seccomp = $(pct "$(med "${get[seccomp]}")" "$(med "${get[ward]}")")"
 for m in SET GET; do
-	[ $m = SET ] && { a=${set[plain]}; b=${set[seccomp]}; c=${set[wardvol]}; } ||
-		{ a=${get[plain]}; b=${get[seccomp]}; c=${get[wardvol]}; }
-	echo "  $m --rootfs volume: ward/plain = $(pct "$(med "$a")" "$(med "$c")")," \
-		"ward/plain+seccomp = $(pct "$(med "$b")" "$(med "$c")")"
+	for l in vol ext4; do
+		[ $m = SET ] && { a=${set[plain]}; b=${set[seccomp]}; c=${set[ward$l]}; } ||
+			{ a=${get[plain]}; b=${get[seccomp]}; c=${get[ward$l]}; }
+		echo "  $m --rootfs ${l/vol/volume}: ward/plain = $(pct "$(med "$a")" "$(med "$c")")," \
+			"ward/plain+seccomp = $(pct "$(med "$b")" "$(med "$c")")"
+	done
 done
 echo "  (load $(cut -d' ' -f1 /proc/loadavg))"
 
@@ -293,9 +317,9 @@ sed -i "s/listen 80 default_server;/listen $NPORT default_server;/; s/listen \[:
 	"$T/plain/rootfs/etc/nginx/sites-enabled/default"
 if ! curl -s http://127.0.0.1:80/ >/dev/null 2>&1; then
 	for _ in $(seq "$ROUNDS"); do
-		for v in plain seccomp ward wardvol; do ngx[$v]+="$(nginx_variant $v) "; done
+		for v in plain seccomp ward wardvol wardext4; do ngx[$v]+="$(nginx_variant $v) "; done
 	done
-	for v in plain seccomp ward wardvol; do
+	for v in plain seccomp ward wardvol wardext4; do
 		echo "nginx $v: ${ngx[$v]}-> $(echo ${ngx[$v]} | tr ' ' '\n' | median) req/s"
 	done
 	a=$(echo ${ngx[plain]} | tr ' ' '\n' | median); s=$(echo ${ngx[seccomp]} | tr ' ' '\n' | median)
@@ -303,6 +327,8 @@ if ! curl -s http://127.0.0.1:80/ >/dev/null 2>&1; then
 	echo "  nginx: ward/plain = $(pct "$a" "$w"), ward/plain+seccomp = $(pct "$s" "$w") (load $(cut -d' ' -f1 /proc/loadavg))"
 	v=$(echo ${ngx[wardvol]} | tr ' ' '\n' | median)
 	echo "  nginx --rootfs volume: ward/plain = $(pct "$a" "$v"), ward/plain+seccomp = $(pct "$s" "$v")"
+	v=$(echo ${ngx[wardext4]} | tr ' ' '\n' | median)
+	echo "  nginx --rootfs ext4: ward/plain = $(pct "$a" "$v"), ward/plain+seccomp = $(pct "$s" "$v")"
 else
 	echo "nginx: port 80 is busy on this host; skipped"
 fi

@@ -491,6 +491,18 @@ int main(int argc, char **argv)
 		arg_root = volume_root;
 		fprintf(stderr, "ward-init: root volume %.19s... verified and mounted (%.0f ms)\n",
 			cfg->rootfs.root, now_ms() - t0);
+	} else if (cfg->rootfs.ext4) {
+		/* the root is an ext4 image: decrypted whole into memory, checked,
+		 * mounted over the (empty) private tmpfs */
+		r = ward_agent_rootfs_ext4_mount(arg_ward_dir, &cfg->rootfs, &keys, arg_root,
+						 &err);
+		if (r < 0)
+			return fail("root image", &err);
+		fprintf(stderr,
+			"ward-init: root image %.19s... (%llu MB ext4) verified and mounted "
+			"(%.0f ms)\n",
+			cfg->rootfs.root, (unsigned long long)(cfg->rootfs.size >> 20),
+			now_ms() - t0);
 	}
 	rootfd = open(arg_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -503,7 +515,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			return fail("layer", &err);
 	}
-	if (!cfg->rootfs.volume)
+	if (!cfg->rootfs.volume && !cfg->rootfs.ext4)
 		fprintf(stderr,
 			"ward-init: %zu layer(s) verified and unpacked in memory: %llu entries, "
 			"%llu MB (%.0f ms)\n",

@@ -94,3 +94,21 @@ WARD_PUBLIC int ward_agent_rootfs_volume_mount(const char *ward_dir,
 					       const struct ward_agent_keysource *keys,
 					       const char *scratch, char *ret_root, size_t size,
 					       pid_t *ret_pid, struct ward_err *err);
+
+/* The key of the image's root (volume or ext4 image) from the key source,
+ * as for a layer: the pseudo-layer is named by rf->root, and a key bound
+ * to any other root is refused (-WARD_E_VERIFY). */
+WARD_PUBLIC int ward_agent_rootfs_key(const struct ward_agent_rootfs *rf,
+				      const struct ward_agent_keysource *keys,
+				      struct ward_layer_key *key, struct ward_err *err);
+
+/* --rootfs ext4: decrypt the image ward_dir/rf->dir (UNTRUSTED host bytes;
+ * header digest rf->root, every chunk's tag) into a private memory file
+ * and mount it read-write as ext4 at dir through a loop device (detached
+ * automatically when unmounted). Nothing is mounted unless every chunk
+ * verified. Needs /dev/loop-control (and CAP_MKNOD for the loop node if
+ * the runtime did not create it). */
+WARD_PUBLIC int ward_agent_rootfs_ext4_mount(const char *ward_dir,
+					     const struct ward_agent_rootfs *rf,
+					     const struct ward_agent_keysource *keys,
+					     const char *dir, struct ward_err *err);

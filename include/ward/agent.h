@@ -82,12 +82,18 @@ struct ward_agent_layer {
 };
 
 /* --rootfs volume images: the root filesystem is a read-only protected
- * volume (lib/vol) whose backing files are in the ward layer. */
+ * volume (lib/vol) whose backing files are in the ward layer. --rootfs
+ * ext4 images: it is a sealed ext4 image (include/ward/ext4img.h) in the
+ * ward layer. Neither: the root is built from the layers. */
 struct ward_agent_rootfs {
-	bool volume;			 /* false: the root is built from the layers */
-	char dir[128];			 /* backing directory, relative to / (".ward/rootfs") */
-	char root[WARD_DIGEST_STR_SIZE]; /* "sha256:<hex>": the expected volume root hash */
-	uint8_t volume_id[16];		 /* the expected volume id */
+	bool volume;
+	bool ext4;
+	char dir[128]; /* relative to /: volume: backing directory (".ward/rootfs");
+			  ext4: the image file (".ward/rootfs/root.ext4") */
+	char root[WARD_DIGEST_STR_SIZE]; /* "sha256:<hex>": volume: the expected root
+					    hash; ext4: the image header's digest */
+	uint8_t volume_id[16];		 /* volume: the expected volume id */
+	uint64_t size;			 /* ext4: the filesystem size in bytes */
 	const char *keys_jwe;		 /* borrowed, may be NULL: the volume key as layer JWEs */
 };
 

@@ -97,36 +97,54 @@ struct ward_agent_config *ward_agent_config_free(struct ward_agent_config *c)
 }
 
 /* Optional "rootfs": {"type": "volume", "dir", "root", "volume_id",
- * "block_size", "keys_jwe"?} (ward convert --rootfs volume). */
+ * "block_size", "keys_jwe"?} (ward convert --rootfs volume) or {"type":
+ * "ext4", "file", "digest", "size", "keys_jwe"?} (--rootfs ext4). */
 static int parse_rootfs(struct ward_agent_config *c, struct ward_err *err)
 {
 	struct ward_agent_rootfs *rf = &c->rootfs;
 	json_t *o = NULL;
-	const char *type, *dir;
-	int64_t bs;
+	const char *type, *path;
+	bool ext4;
+	int64_t n;
 	int r;
 
 	r = ward_json_get_object(c->json, "$", "rootfs", false, &o, err);
 	if (r < 0 || !o)
 		return r;
-	if ((r = ward_json_get_string(o, "$.rootfs", "type", true, &type, err)) < 0 ||
-	    (r = ward_json_get_string(o, "$.rootfs", "dir", true, &dir, err)) < 0 ||
-	    (r = get_digest(o, "$.rootfs", "root", rf->root, err)) < 0 ||
-	    (r = ward_json_get_hex_fixed(o, "$.rootfs", "volume_id", true, rf->volume_id,
-					 sizeof(rf->volume_id), err)) < 0 ||
-	    (r = ward_json_get_int(o, "$.rootfs", "block_size", false, 0, INT32_MAX, &bs, err)) < 0 ||
-	    (r = ward_json_get_string(o, "$.rootfs", "keys_jwe", false, &rf->keys_jwe, err)) < 0)
+	r = ward_json_get_string(o, "$.rootfs", "type", true, &type, err);
+	if (r < 0)
 		return r;
-	if (strcmp(type, "volume") != 0)
+	ext4 = strcmp(type, "ext4") == 0;
+	if (!ext4 && strcmp(type, "volume") != 0)
 		return ward_err_set(err, -WARD_E_UNSUPPORTED, "$.rootfs.type: '%.40s' unknown", type);
-	if (strlen(dir) >= sizeof(rf->dir) || !ward_path_is_safe_relative(dir) ||
-	    strncmp(dir, ".ward/", 6) != 0)
-		return ward_err_set(err, -WARD_E_MALFORMED, "$.rootfs.dir: bad path");
+	if (ext4) {
+		if ((r = ward_json_get_string(o, "$.rootfs", "file", true, &path, err)) < 0 ||
+		    (r = get_digest(o, "$.rootfs", "digest", rf->root, err)) < 0 ||
+		    (r = ward_json_get_int(o, "$.rootfs", "size", true, 1, INT64_MAX, &n, err)) < 0)
+			return r;
+		rf->size = (uint64_t)n;
+	} else if ((r = ward_json_get_string(o, "$.rootfs", "dir", true, &path, err)) < 0 ||
+		   (r = get_digest(o, "$.rootfs", "root", rf->root, err)) < 0 ||
+		   (r = ward_json_get_hex_fixed(o, "$.rootfs", "volume_id", true, rf->volume_id,
+						sizeof(rf->volume_id), err)) < 0 ||
+		   (r = ward_json_get_int(o, "$.rootfs", "block_size", false, 0, INT32_MAX, &n,
+					  err)) < 0) {
+		return r;
+	}
+	r = ward_json_get_string(o, "$.rootfs", "keys_jwe", false, &rf->keys_jwe, err);
+	if (r < 0)
+		return r;
+	if (strlen(path) >= sizeof(rf->dir) || !ward_path_is_safe_relative(path) ||
+	    strncmp(path, ".ward/", 6) != 0)
+		return ward_err_set(err, -WARD_E_MALFORMED, "$.rootfs.%s: bad path",
+				    ext4 ? "file" : "dir");
 	if (c->layer_count)
 		return ward_err_set(err, -WARD_E_MALFORMED,
-				    "both layers and a root volume: which one is the root?");
-	strcpy(rf->dir, dir);
-	rf->volume = true;
+				    "both layers and a root %s: which one is the root?",
+				    ext4 ? "image" : "volume");
+	strcpy(rf->dir, path);
+	rf->volume = !ext4;
+	rf->ext4 = ext4;
 	return 0;
 }
 

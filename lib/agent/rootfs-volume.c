@@ -162,12 +162,32 @@ static int serve(const char *backing, const struct ward_agent_rootfs *rf,
 				       ret_pid, err);
 }
 
+int ward_agent_rootfs_key(const struct ward_agent_rootfs *rf,
+			  const struct ward_agent_keysource *keys, struct ward_layer_key *key,
+			  struct ward_err *err)
+{
+	struct ward_agent_layer pseudo = {0};
+	const char *what = rf->ext4 ? "root image" : "root volume";
+	int r;
+
+	snprintf(pseudo.blob, sizeof(pseudo.blob), "%s", rf->dir);
+	snprintf(pseudo.encrypted_digest, sizeof(pseudo.encrypted_digest), "%s", rf->root);
+	snprintf(pseudo.plain_digest, sizeof(pseudo.plain_digest), "%s", rf->root);
+	pseudo.keys_jwe = rf->keys_jwe;
+	r = keys->layer_key(keys->ctx, &pseudo, key, err);
+	if (r < 0)
+		return ward_err_prefix(err, "%s key (%s)", what, keys->name);
+	if (strcmp(key->digest, rf->root) != 0)
+		return ward_err_set(err, -WARD_E_VERIFY, "%s key is bound to %s, not to the image's root %s",
+				    what, key->digest, rf->root);
+	return 0;
+}
+
 int ward_agent_rootfs_volume_mount(const char *ward_dir, const struct ward_agent_rootfs *rf,
 				   const struct ward_agent_keysource *keys, const char *scratch,
 				   char *ret_root, size_t size, pid_t *ret_pid,
 				   struct ward_err *err)
 {
-	struct ward_agent_layer pseudo = {0};
 	struct ward_layer_key key;
 	char backing[WARD_PATH_MAX], lower[WARD_PATH_MAX], upper[WARD_PATH_MAX],
 		work[WARD_PATH_MAX], root[WARD_PATH_MAX], opts[4 * WARD_PATH_MAX];
@@ -177,18 +197,9 @@ int ward_agent_rootfs_volume_mount(const char *ward_dir, const struct ward_agent
 	WARD_CLEANUP_ERASE(key);
 	if (!rf->volume)
 		return ward_err_set(err, -WARD_E_USAGE, "the image has no root volume");
-	/* the key, as for a layer: the pseudo-layer is named by the root hash */
-	snprintf(pseudo.blob, sizeof(pseudo.blob), "%s", rf->dir);
-	snprintf(pseudo.encrypted_digest, sizeof(pseudo.encrypted_digest), "%s", rf->root);
-	snprintf(pseudo.plain_digest, sizeof(pseudo.plain_digest), "%s", rf->root);
-	pseudo.keys_jwe = rf->keys_jwe;
-	r = keys->layer_key(keys->ctx, &pseudo, &key, err);
+	r = ward_agent_rootfs_key(rf, keys, &key, err);
 	if (r < 0)
-		return ward_err_prefix(err, "root volume key (%s)", keys->name);
-	if (strcmp(key.digest, rf->root) != 0)
-		return ward_err_set(err, -WARD_E_VERIFY,
-				    "root volume key is bound to %s, not to the image's root %s",
-				    key.digest, rf->root);
+		return r;
 
 	snprintf(backing, sizeof(backing), "%s/%s", strcmp(ward_dir, "/") ? ward_dir : "",
 		 rf->dir);

@@ -50,6 +50,19 @@ WARD_TEST(config_rootfs_parse)
 		CHECK_STR(c->rootfs.keys_jwe, "abc");
 		c = ward_agent_config_free(c);
 	}
+	/* an ext4 image */
+	s = cfg_with("{\"type\":\"ext4\",\"file\":\".ward/rootfs/root.ext4\",\"digest\":\"" ROOT_A
+		     "\",\"size\":8589934592,\"keys_jwe\":\"abc\"}",
+		     "[]");
+	CHECK_OK(ward_agent_config_parse(s, strlen(s), &c, &err), &err);
+	if (c) {
+		CHECK(c->rootfs.ext4 && !c->rootfs.volume);
+		CHECK_STR(c->rootfs.dir, ".ward/rootfs/root.ext4");
+		CHECK_STR(c->rootfs.root, ROOT_A);
+		CHECK_INT(c->rootfs.size, ==, UINT64_C(8589934592));
+		CHECK_STR(c->rootfs.keys_jwe, "abc");
+		c = ward_agent_config_free(c);
+	}
 	/* without "rootfs": the layered layout */
 	s = cfg_with(NULL, "[]");
 	CHECK_OK(ward_agent_config_parse(s, strlen(s), &c, &err), &err);
@@ -79,6 +92,23 @@ WARD_TEST(config_rootfs_parse)
 	    {"{\"type\":\"volume\",\"dir\":\".ward/rootfs\",\"root\":\"" ROOT_A "\"}", "[]",
 	     "volume_id", -WARD_E_MALFORMED},
 	    {"[]", "[]", "rootfs", -WARD_E_MALFORMED},
+	    {"{\"type\":\"ext4\",\"file\":\".ward/rootfs/root.ext4\",\"digest\":\"" ROOT_A "\"}",
+	     "[]", "size", -WARD_E_MALFORMED},
+	    {"{\"type\":\"ext4\",\"file\":\".ward/rootfs/root.ext4\",\"digest\":\"" ROOT_A
+	     "\",\"size\":0}",
+	     "[]", "size", -WARD_E_MALFORMED},
+	    {"{\"type\":\"ext4\",\"file\":\"/etc/root.ext4\",\"digest\":\"" ROOT_A
+	     "\",\"size\":4096}",
+	     "[]", "file", -WARD_E_MALFORMED},
+	    {"{\"type\":\"ext4\",\"file\":\".ward/rootfs/root.ext4\",\"digest\":\"md5:1\","
+	     "\"size\":4096}",
+	     "[]", "digest", -WARD_E_MALFORMED},
+	    {"{\"type\":\"ext4\",\"file\":\".ward/rootfs/root.ext4\",\"digest\":\"" ROOT_A
+	     "\",\"size\":4096}",
+	     "[{\"blob\":\".ward/layers/ab\",\"encrypted_digest\":\"" ROOT_A
+	     "\",\"plain_digest\":\"" ROOT_A "\",\"diff_id\":\"" ROOT_A
+	     "\",\"media_type\":\"x\",\"pubopts\":\"e30=\"}]",
+	     "root image", -WARD_E_MALFORMED},
 	    {"{\"type\":\"volume\",\"dir\":\".ward/rootfs\",\"root\":\"" ROOT_A
 	     "\",\"volume_id\":\"000102030405060708090a0b0c0d0e0f\"}",
 	     "[{\"blob\":\".ward/layers/ab\",\"encrypted_digest\":\"" ROOT_A
@@ -161,6 +191,50 @@ static void make_volume(struct vol_fixture *v)
 	snprintf(v->rf.dir, sizeof(v->rf.dir), ".ward/rootfs");
 	snprintf(v->rf.root, sizeof(v->rf.root), "sha256:%s", hex);
 	memcpy(v->rf.volume_id, v->id, 16);
+}
+
+/* --rootfs ext4: a key for another root, a substituted or malformed image
+ * and a wrong size are all refused before any loop device or mount. */
+WARD_TEST(rootfs_ext4_refusals)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct fake_keys fk = {0};
+	struct ward_agent_keysource ks = {"fake", fake_key, &fk};
+	struct ward_agent_rootfs rf = {.ext4 = true, .size = 1 << 20};
+	char dir[64] = "/tmp/ward-test-ext4-XXXXXX", path[128], mnt[128];
+	uint8_t junk[4096] = {'W', 'A', 'R', 'D', 'E', 'X', 'T', '4', 2}; /* version 2 */
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/.ward", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/.ward/root.ext4", dir);
+	CHECK_OK(ward_file_write_atomic(path, junk, sizeof(junk), 0444, &err), &err);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	CHECK(mkdir(mnt, 0755) == 0);
+	snprintf(rf.dir, sizeof(rf.dir), ".ward/root.ext4");
+	snprintf(rf.root, sizeof(rf.root), ROOT_A);
+	/* the key is released for another root */
+	snprintf(fk.digest, sizeof(fk.digest), "sha256:%064d", 2);
+	CHECK_ERR(ward_agent_rootfs_ext4_mount(dir, &rf, &ks, mnt, &err), -WARD_E_VERIFY);
+	CHECK_MSG(&err, "root image key is bound to");
+	CHECK_STR(fk.asked, ROOT_A);
+	/* the right key, an image that does not parse */
+	snprintf(fk.digest, sizeof(fk.digest), ROOT_A);
+	CHECK_ERR(ward_agent_rootfs_ext4_mount(dir, &rf, &ks, mnt, &err), -WARD_E_UNSUPPORTED);
+	CHECK_MSG(&err, "version");
+	/* no image file */
+	snprintf(rf.dir, sizeof(rf.dir), ".ward/none.ext4");
+	CHECK_ERR(ward_agent_rootfs_ext4_mount(dir, &rf, &ks, mnt, &err), -ENOENT);
+	CHECK_MSG(&err, "none.ext4");
+	/* not an ext4 root */
+	rf.ext4 = false;
+	CHECK_ERR(ward_agent_rootfs_ext4_mount(dir, &rf, &ks, mnt, &err), -WARD_E_USAGE);
+	/* nothing was mounted */
+	CHECK(stat(mnt, &st) == 0);
+	snprintf(path, sizeof(path), "%s/lost+found", mnt);
+	CHECK(stat(path, &st) < 0);
+	(void)ward_rm_rf(dir, NULL);
 }
 
 static void vol_done(struct vol_fixture *v)

@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The header of a --rootfs ext4 image (include/ward/ext4img.h): parsed
  * from untrusted bytes with a bounded cursor, written by the converter. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "ward/cleanup.h"
+#include "ward/crypto.h"
 #include "ward/cursor.h"
+#include "ward/encoding.h"
 #include "ward/ext4img.h"
+#include "ward/file.h"
 
 static uint64_t get_le64(const uint8_t *p)
 {
@@ -153,5 +165,147 @@ int ward_ext4img_write_header(uint32_t chunk_size, uint64_t fs_size,
 					    "ext4 image: index not increasing or out of range");
 		put_le(out + WARD_EXT4IMG_FIXED + 8 * k, index[k], 8);
 	}
+	return 0;
+}
+
+/* pread exactly n bytes at off: a short file is malformed input. */
+static int pread_full(int fd, void *buf, size_t n, uint64_t off, struct ward_err *err)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t got = pread(fd, p, n, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return ward_err_errno(err, -errno, "ext4 image: read at %llu",
+					      (unsigned long long)off);
+		if (got == 0)
+			return ward_err_set(err, -WARD_E_MALFORMED,
+					    "ext4 image: ends early at %llu",
+					    (unsigned long long)off);
+		p += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+struct unseal_job {
+	int fd;
+	const struct ward_ext4img_hdr *h;
+	const uint8_t *key;
+	uint8_t *out; /* the filesystem, mapped */
+	uint64_t first, step;
+	int r;
+	struct ward_err err;
+};
+
+/* Every step-th stored chunk from first: ciphertext read into its place in
+ * the private mapping (the host cannot change it after this read), its
+ * tag beside it, then opened in place. */
+static void *unseal_run(void *arg)
+{
+	struct unseal_job *j = arg;
+	WARD_CLEANUP(ward_aead_ctx_freep) struct ward_aead_ctx *ctx = NULL;
+	const struct ward_ext4img_hdr *h = j->h;
+
+	j->r = ward_aead_ctx_new(j->key, &ctx, &j->err);
+	for (uint64_t k = j->first; j->r == 0 && k < h->count; k += j->step) {
+		uint64_t i = ward_ext4img_index(h, k), off = ward_ext4img_chunk_off(h, k);
+		uint8_t *dst = j->out + i * h->chunk_size;
+		uint8_t iv[WARD_EXT4IMG_IV], aad[WARD_EXT4IMG_AAD], tag[WARD_EXT4IMG_TAG];
+
+		j->r = pread_full(j->fd, dst, h->chunk_size, off, &j->err);
+		if (j->r == 0)
+			j->r = pread_full(j->fd, tag, sizeof(tag), off + h->chunk_size, &j->err);
+		if (j->r < 0)
+			break;
+		ward_ext4img_iv(i, iv);
+		ward_ext4img_aad(h->id, i, aad);
+		j->r = ward_aead_ctx_open_iv(ctx, iv, aad, sizeof(aad), dst, h->chunk_size, tag, dst,
+					     &j->err);
+		if (j->r < 0)
+			j->r = ward_err_set(&j->err, -WARD_E_VERIFY,
+					    "ext4 image: chunk %llu (stored as %llu) fails its "
+					    "authentication tag",
+					    (unsigned long long)i, (unsigned long long)k);
+	}
+	return NULL;
+}
+
+int ward_ext4img_unseal(int fd, const char *want_digest, const uint8_t key[32], int out_fd,
+			unsigned threads, uint64_t *ret_fs_size, struct ward_err *err)
+{
+	WARD_AUTOFREE uint8_t *hbuf = NULL;
+	struct ward_ext4img_hdr h;
+	struct unseal_job jobs[2];
+	pthread_t tid;
+	bool started = false;
+	uint8_t fixed[WARD_EXT4IMG_FIXED];
+	char hex[65], got[80];
+	struct stat st;
+	size_t need;
+	void *map;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return ward_err_errno(err, -errno, "ext4 image: stat");
+	r = pread_full(fd, fixed, sizeof(fixed), 0, err);
+	if (r < 0)
+		return r;
+	need = ward_ext4img_header_need(fixed, sizeof(fixed));
+	if (need == 0 || need > (uint64_t)st.st_size)
+		need = sizeof(fixed); /* let the parser name what is wrong */
+	hbuf = malloc(need);
+	if (!hbuf)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	r = pread_full(fd, hbuf, need, 0, err);
+	if (r < 0)
+		return r;
+	r = ward_ext4img_parse(hbuf, need, (uint64_t)st.st_size, &h, err);
+	if (r < 0)
+		return r;
+	r = ward_sha256_hex(hbuf, h.header_len, hex, err);
+	if (r < 0)
+		return r;
+	snprintf(got, sizeof(got), "sha256:%s", hex);
+	if (!want_digest || strcmp(got, want_digest) != 0)
+		return ward_err_set(err, -WARD_E_VERIFY,
+				    "ext4 image: header digest %s is not the image's %s: another "
+				    "image was substituted",
+				    got, want_digest ? want_digest : "(none)");
+	if (h.fs_size > (uint64_t)SIZE_MAX || ftruncate(out_fd, (off_t)h.fs_size) < 0)
+		return ward_err_errno(err, -errno, "ext4 image: size the memory file to %llu",
+				      (unsigned long long)h.fs_size);
+	map = mmap(NULL, h.fs_size, PROT_READ | PROT_WRITE, MAP_SHARED, out_fd, 0);
+	if (map == MAP_FAILED)
+		return ward_err_errno(err, -errno, "ext4 image: map the memory file");
+	if (threads < 1)
+		threads = 1;
+	if (threads > 2)
+		threads = 2;
+	for (unsigned t = 0; t < threads; t++)
+		jobs[t] = (struct unseal_job){.fd = fd, .h = &h, .key = key, .out = map,
+					      .first = t, .step = threads, .err = WARD_ERR_INIT};
+	if (threads == 2) {
+		started = pthread_create(&tid, NULL, unseal_run, &jobs[1]) == 0;
+		if (!started) { /* no second thread: do it all here */
+			jobs[0].step = 1;
+			threads = 1;
+		}
+	}
+	unseal_run(&jobs[0]);
+	if (started)
+		pthread_join(tid, NULL);
+	(void)munmap(map, h.fs_size);
+	for (unsigned t = 0; t < threads; t++)
+		if (jobs[t].r < 0) {
+			ward_err_set(err, jobs[t].r, "%s", jobs[t].err.msg);
+			return jobs[t].r;
+		}
+	if (ret_fs_size)
+		*ret_fs_size = h.fs_size;
 	return 0;
 }

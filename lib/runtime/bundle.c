@@ -63,11 +63,63 @@ static const char *const readonly[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
+static bool has_device(json_t *list, const char *key, const char *value, json_t *rule)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(list, i, d)
+	{
+		const char *v = key ? json_string_value(json_object_get(d, key)) : NULL;
+
+		if (value && v && strcmp(v, value) == 0)
+			return true;
+		if (rule && json_equal(d, rule))
+			return true;
+	}
+	return false;
+}
+
+int rt_bundle_add_device(json_t *config, const char *path, char type, int major, int minor,
+			 struct ward_err *err)
+{
+	json_t *linux_ = json_object_get(config, "linux"), *res, *devs, *rules;
+	char t[2] = {type, 0};
+	WARD_AUTOJSON json_t *rule = NULL;
+
+	if (!json_is_object(linux_))
+		return ward_err_set(err, -WARD_E_USAGE, "bundle config has no linux object");
+	res = json_object_get(linux_, "resources");
+	if (!res && json_object_set_new(linux_, "resources", res = json_object()) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	rules = json_object_get(res, "devices");
+	if (!rules && json_object_set_new(res, "devices", rules = json_array()) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	devs = json_object_get(linux_, "devices");
+	if (path && !devs && json_object_set_new(linux_, "devices", devs = json_array()) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	rule = minor < 0 ? json_pack("{s:b, s:s, s:i, s:s}", "allow", 1, "type", t, "major", major,
+				     "access", "rwm")
+			 : json_pack("{s:b, s:s, s:i, s:i, s:s}", "allow", 1, "type", t, "major",
+				     major, "minor", minor, "access", "rwm");
+	if (!rule)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	if (path && !has_device(devs, "path", path, NULL) &&
+	    json_array_append_new(devs, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "path",
+						  path, "type", t, "major", major, "minor", minor,
+						  "fileMode", 0666, "uid", 0, "gid", 0)) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	if (!has_device(rules, NULL, NULL, rule) && json_array_append(rules, rule) < 0)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 {
 	WARD_AUTOJSON json_t *j = NULL;
 	WARD_AUTOFREE char *txt = NULL;
 	json_t *args, *mounts, *ns, *caps;
+	bool ext4;
 	struct rlimit nofile = {1024, 1024};
 	char path[PATH_MAX + 32];
 	int r;
@@ -137,10 +189,17 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 		    mount_obj("/.ward/init", "bind", b->ward_init,
 			      (const char *const[]){"bind", "ro", "nosuid", "nodev", NULL}));
 
-	/* an image whose root is a protected volume (ward convert --rootfs
-	 * volume) needs /dev/fuse too: ward-init serves its root with FUSE */
+	/* an image whose root is an ext4 image (ward convert --rootfs ext4)
+	 * needs a loop device: ward-init makes the node of the free one it is
+	 * given; one whose root is a protected volume (--rootfs volume) needs
+	 * /dev/fuse too: ward-init serves its root with FUSE */
+	snprintf(path, sizeof(path), "%s/.ward/rootfs/root.ext4", b->rootfs);
+	ext4 = access(path, F_OK) == 0;
+	if (ext4 && ((r = rt_bundle_add_device(j, "/dev/loop-control", 'c', 10, 237, err)) < 0 ||
+		     (r = rt_bundle_add_device(j, NULL, 'b', 7, -1, err)) < 0))
+		return r;
 	snprintf(path, sizeof(path), "%s/.ward/rootfs", b->rootfs);
-	if (b->volume_count > 0 || access(path, F_OK) == 0) {
+	if (b->volume_count > 0 || (!ext4 && access(path, F_OK) == 0)) {
 		r = rt_bundle_add_volumes(j, b->volumes, b->volume_count, err);
 		if (r < 0)
 			return r;

@@ -88,8 +88,6 @@ int rt_bundle_add_volumes(json_t *config, const struct ward_volume_mount *v, siz
 			  struct ward_err *err)
 {
 	json_t *mounts = json_object_get(config, "mounts");
-	json_t *linux_ = json_object_get(config, "linux");
-	json_t *dev, *res;
 
 	for (size_t i = 0; i < count; i++) {
 		char dst[128];
@@ -106,12 +104,5 @@ int rt_bundle_add_volumes(json_t *config, const struct ward_volume_mount *v, siz
 			return ward_err_set(err, -ENOMEM, "out of memory");
 	}
 	/* ward-init (CAP_SYS_ADMIN until it drops it for the app) mounts FUSE */
-	dev = json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}]", "path", "/dev/fuse", "type", "c",
-			"major", 10, "minor", 229, "fileMode", 0666, "uid", 0, "gid", 0);
-	res = json_pack("{s:[{s:b, s:s, s:i, s:i, s:s}]}", "devices", "allow", 1, "type", "c",
-			"major", 10, "minor", 229, "access", "rwm");
-	if (!dev || !res || json_object_set_new(linux_, "devices", dev) < 0 ||
-	    json_object_set_new(linux_, "resources", res) < 0)
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	return 0;
+	return rt_bundle_add_device(config, "/dev/fuse", 'c', 10, 229, err);
 }
