@@ -315,6 +315,11 @@ struct img_rootfs {
 int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
 		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
 		     struct ward_err *err);
+/* The same into the empty backing store io (which the caller keeps). */
+struct ward_vol_io;
+int img_rootfs_build_io(struct img_image *im, const struct ward_vol_io *io, uint32_t block_size,
+			ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+			struct ward_err *err);
 /* Append IMG_ROOTFS_DIR/ and every backing file (sorted, 0444) to the tar
  * being written into w. */
 int img_rootfs_put(struct img_out_blob *w, const char *backing_dir, int64_t mtime,
@@ -354,6 +359,17 @@ struct ward_vol;
 int img_rootfs_build_ext4(const struct ward_image_convert_opts *opts, struct img_image *im,
 			  const char *tmp_dir, struct img_out_blob *w, int64_t mtime,
 			  struct img_rootfs *ret, struct ward_err *err);
+
+/* volstore.c: a backing store for a temporary volume kept in one unlinked
+ * file in dir (pages allocated on first write, nothing synced), instead of
+ * one file per volume file. Free with img_volstore_free (accepts NULL,
+ * returns NULL). */
+int img_volstore_new(const char *dir, struct ward_vol_io **ret, struct ward_err *err);
+struct ward_vol_io *img_volstore_free(struct ward_vol_io *io);
+static inline void img_volstore_freep(struct ward_vol_io **io)
+{
+	img_volstore_free(*io);
+}
 
 /* ext4fs.c, the only file calling libext2fs (conversion only: the static
  * ward-init must not pull it in). */

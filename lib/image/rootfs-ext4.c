@@ -8,8 +8,9 @@
  * as for --rootfs volume; that volume's tree is then copied into a new
  * ext4 filesystem (ext4fs.c, made by mke2fs, filled with libext2fs), and
  * the filesystem is sealed into the ward layer (ext4seal.c) under a fresh
- * random key and image id. The temporary volume and filesystem image live
- * in the caller's temporary directory, which it removes on every path. */
+ * random key and image id. The temporary volume (one unlinked file,
+ * volstore.c) and filesystem image live in the caller's temporary
+ * directory, which it removes on every path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -81,45 +82,34 @@ static int choose_size(const struct ward_image_convert_opts *opts, const struct 
 	return 0;
 }
 
-/* Open the freshly built volume for reading. */
-static int vol_open_ro(const char *dir, const uint8_t key[32], struct ward_vol_io **ret_io,
-		       struct ward_vol **ret_vol, struct ward_err *err)
-{
-	struct ward_vol_opts vo = {0};
-	int r;
-
-	r = ward_vol_io_posix(dir, ret_io, err);
-	if (r < 0)
-		return r;
-	vo.io = *ret_io;
-	vo.crypto = ward_vol_crypto_default();
-	vo.read_only = true;
-	return ward_vol_open(&vo, key, ret_vol, err);
-}
-
-/* Build the volume in tmp_dir/vol and copy it into a new filesystem image
- * tmp_dir/root.ext4 (size chosen here). */
+/* Build the volume in a store in tmp_dir and copy it into a new
+ * filesystem image img_path (size chosen here). */
 static int make_image(const struct ward_image_convert_opts *opts, struct img_image *im,
-		      const char *vol_dir, const char *img_path, struct img_rootfs *ret,
+		      const char *tmp_dir, const char *img_path, struct img_rootfs *ret,
 		      struct ward_err *err)
 {
-	WARD_CLEANUP(ward_vol_io_posix_freep) struct ward_vol_io *io = NULL;
+	WARD_CLEANUP(img_volstore_freep) struct ward_vol_io *io = NULL;
 	WARD_CLEANUP(ward_vol_freep) struct ward_vol *vol = NULL;
+	struct ward_vol_opts vo = {0};
 	struct img_rootfs vrf;
 	struct img_ext4_census c;
 	uint64_t size = 0, inodes;
 	int fd, r;
 
 	WARD_CLEANUP_ERASE(vrf);
-	if (mkdir(vol_dir, 0700) < 0)
-		return ward_err_errno(err, -errno, "ext4 image: mkdir '%.200s'", vol_dir);
+	r = img_volstore_new(tmp_dir, &io, err);
+	if (r < 0)
+		return r;
 	/* the layer rules, applied once, into a volume under a throwaway key */
-	r = img_rootfs_build(im, vol_dir, WARD_VOL_BLOCK_DEFAULT, opts->progress,
-			     opts->progress_ctx, &vrf, err);
+	r = img_rootfs_build_io(im, io, WARD_VOL_BLOCK_DEFAULT, opts->progress, opts->progress_ctx,
+				&vrf, err);
 	if (r < 0)
 		return r;
 	ret->stats = vrf.stats;
-	r = vol_open_ro(vol_dir, vrf.key, &io, &vol, err);
+	vo.io = io;
+	vo.crypto = ward_vol_crypto_default();
+	vo.read_only = true;
+	r = ward_vol_open(&vo, vrf.key, &vol, err);
 	if (r < 0)
 		return ward_err_prefix(err, "ext4 image: reopen the root volume");
 	r = img_ext4_census(vol, &c, err);
@@ -160,27 +150,21 @@ int img_rootfs_build_ext4(const struct ward_image_convert_opts *opts, struct img
 			  const char *tmp_dir, struct img_out_blob *w, int64_t mtime,
 			  struct img_rootfs *ret, struct ward_err *err)
 {
-	WARD_AUTOFREE char *vol_dir = NULL, *img_path = NULL;
+	WARD_AUTOFREE char *img_path = NULL;
 	WARD_AUTOCLOSE int fd = -1;
 	struct img_ext4_sealed sealed;
-	struct ward_err e2 = WARD_ERR_INIT;
 	uint8_t hdr[512];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->type = WARD_IMAGE_ROOTFS_EXT4;
 	ret->chunk_size = WARD_EXT4IMG_CHUNK_DEFAULT;
-	if (asprintf(&vol_dir, "%s/vol", tmp_dir) < 0) {
-		vol_dir = NULL;
-		return ward_err_set(err, -ENOMEM, "out of memory");
-	}
 	if (asprintf(&img_path, "%s/root.ext4", tmp_dir) < 0) {
 		img_path = NULL;
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	}
-	r = make_image(opts, im, vol_dir, img_path, ret, err);
-	/* the volume is no longer needed: give its space back now */
-	(void)ward_rm_rf(vol_dir, &e2);
+	/* the volume's store is gone (its space given back) when this returns */
+	r = make_image(opts, im, tmp_dir, img_path, ret, err);
 	if (r < 0)
 		return r;
 	/* a fresh key and image id per conversion, never derived from

@@ -656,15 +656,13 @@ static int no_sync_dir(void *ctx)
 	return 0;
 }
 
-int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
-		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
-		     struct ward_err *err)
+int img_rootfs_build_io(struct img_image *im, const struct ward_vol_io *io, uint32_t block_size,
+			ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+			struct ward_err *err)
 {
-	WARD_CLEANUP(ward_vol_io_posix_freep) struct ward_vol_io *io = NULL;
 	WARD_CLEANUP(ward_vol_freep) struct ward_vol *vol = NULL;
 	const struct ward_vol_crypto *cr = ward_vol_crypto_default();
 	struct ward_vol_opts vo = {0};
-	struct ward_vol_io fast;
 	struct apply a = {0};
 	uint64_t version;
 	int r;
@@ -674,17 +672,10 @@ int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t blo
 	r = ward_random(ret->key, sizeof(ret->key), err);
 	if (r < 0)
 		return r;
-	r = ward_vol_io_posix(backing_dir, &io, err);
-	if (r < 0)
-		return r;
-	fast = *io;
-	fast.sync = no_sync;
-	fast.sync_dir = no_sync_dir;
-	fast.sync_all = NULL;
-	r = ward_vol_create(&fast, cr, NULL, ret->key, block_size, ret->id, err);
+	r = ward_vol_create(io, cr, NULL, ret->key, block_size, ret->id, err);
 	if (r < 0)
 		return ward_err_prefix(err, "root volume");
-	vo.io = &fast;
+	vo.io = io;
 	vo.crypto = cr;
 	r = ward_vol_open(&vo, ret->key, &vol, err);
 	if (r < 0)
@@ -720,6 +711,25 @@ int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t blo
 			  (unsigned long long)ret->stats.xattrs_dropped,
 			  ret->stats.xattrs_dropped == 1 ? "y" : "ies");
 	return 0;
+}
+
+int img_rootfs_build(struct img_image *im, const char *backing_dir, uint32_t block_size,
+		     ward_image_progress_fn progress, void *progress_ctx, struct img_rootfs *ret,
+		     struct ward_err *err)
+{
+	WARD_CLEANUP(ward_vol_io_posix_freep) struct ward_vol_io *io = NULL;
+	struct ward_vol_io fast;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = ward_vol_io_posix(backing_dir, &io, err);
+	if (r < 0)
+		return r;
+	fast = *io;
+	fast.sync = no_sync;
+	fast.sync_dir = no_sync_dir;
+	fast.sync_all = NULL;
+	return img_rootfs_build_io(im, &fast, block_size, progress, progress_ctx, ret, err);
 }
 
 static int cmp_str(const void *x, const void *y)

@@ -855,4 +855,83 @@ WARD_TEST(seal_stores_nonzero_chunks_only)
 	free(dir);
 }
 
+static int list_cb(void *ctx, const char *name)
+{
+	char *names = ctx;
+
+	strcat(names, name);
+	strcat(names, ";");
+	return 0;
+}
+
+/* The temporary volume's store: files in one unlinked file. */
+WARD_TEST(volstore_semantics)
+{
+	char *dir = tmpdir();
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_CLEANUP(img_volstore_freep) struct ward_vol_io *io = NULL;
+	static uint8_t big[200 << 10], back[200 << 10];
+	char names[256] = "";
+	uint8_t b[16];
+	uint64_t size;
+	size_t n;
+	int h, h2;
+
+	CHECK_OK(img_volstore_new(dir, &io, &err), &err);
+	CHECK_INT(count_prefix(dir, ""), ==, 2); /* ".", "..": the store has no name */
+	CHECK_ERR(io->open(io->ctx, "a", 0), -ENOENT);
+	CHECK_ERR(io->open(io->ctx, "../a", WARD_VOL_IO_CREATE), -EINVAL);
+	h = io->open(io->ctx, "a", WARD_VOL_IO_CREATE | WARD_VOL_IO_EXCL);
+	CHECK_INT(h, >=, 0);
+	CHECK_ERR(io->open(io->ctx, "a", WARD_VOL_IO_CREATE | WARD_VOL_IO_EXCL), -EEXIST);
+	/* across pages, with a hole before it */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	CHECK_INT(io->pwrite(io->ctx, h, big, sizeof(big), 100000), ==, 0);
+	CHECK_INT(io->fsize(io->ctx, h, &size), ==, 0);
+	CHECK_INT(size, ==, 100000 + sizeof(big));
+	CHECK_INT(io->pread(io->ctx, h, back, sizeof(back), 100000, &n), ==, 0);
+	CHECK_INT(n, ==, sizeof(big));
+	CHECK_MEM(back, big, sizeof(big));
+	CHECK_INT(io->pread(io->ctx, h, b, sizeof(b), 10, &n), ==, 0);
+	CHECK_INT(n, ==, sizeof(b));
+	CHECK(b[0] == 0 && b[15] == 0);
+	CHECK_INT(io->pread(io->ctx, h, b, sizeof(b), size - 4, &n), ==, 0);
+	CHECK_INT(n, ==, 4); /* short only at the end */
+	CHECK_INT(io->pread(io->ctx, h, b, sizeof(b), size + 10, &n), ==, 0);
+	CHECK_INT(n, ==, 0);
+	/* shrink then grow: the cut part reads as zeros */
+	CHECK_INT(io->truncate(io->ctx, h, 100001), ==, 0);
+	CHECK_INT(io->truncate(io->ctx, h, size), ==, 0);
+	CHECK_INT(io->pread(io->ctx, h, b, sizeof(b), 100000, &n), ==, 0);
+	CHECK(b[0] == big[0] && b[1] == 0 && b[15] == 0);
+	/* rename replaces; an unlinked file stays readable while open */
+	h2 = io->open(io->ctx, "b", WARD_VOL_IO_CREATE);
+	CHECK_INT(h2, >=, 0);
+	CHECK_INT(io->pwrite(io->ctx, h2, "bee", 3, 0), ==, 0);
+	CHECK_INT(io->rename(io->ctx, "b", "a"), ==, 0);
+	CHECK_ERR(io->rename(io->ctx, "b", "c"), -ENOENT);
+	CHECK_INT(io->list(io->ctx, list_cb, names), ==, 0);
+	CHECK_STR(names, "a;");
+	CHECK_INT(io->pread(io->ctx, h, b, 1, 100000, &n), ==, 0); /* the old "a" */
+	CHECK(n == 1 && b[0] == big[0]);
+	CHECK_INT(io->close(io->ctx, h), ==, 0);
+	CHECK_ERR(io->close(io->ctx, h), -EBADF);
+	CHECK_ERR(io->pread(io->ctx, h, b, 1, 0, &n), -EBADF);
+	h = io->open(io->ctx, "a", WARD_VOL_IO_RDONLY);
+	CHECK_INT(io->pread(io->ctx, h, b, 3, 0, &n), ==, 0);
+	CHECK(n == 3 && !memcmp(b, "bee", 3));
+	CHECK_INT(io->unlink(io->ctx, "a"), ==, 0);
+	CHECK_ERR(io->unlink(io->ctx, "a"), -ENOENT);
+	CHECK_INT(io->pread(io->ctx, h, b, 3, 0, &n), ==, 0);
+	CHECK(n == 3 && !memcmp(b, "bee", 3));
+	names[0] = '\0';
+	CHECK_INT(io->list(io->ctx, list_cb, names), ==, 0);
+	CHECK_STR(names, "");
+	io = img_volstore_free(io);
+	CHECK_INT(count_prefix(dir, ""), ==, 2);
+	(void)ward_rm_rf(dir, NULL);
+	free(dir);
+}
+
 WARD_TEST_MAIN()
