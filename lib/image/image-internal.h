@@ -167,7 +167,8 @@ int img_out_commit(struct img_out *o, const json_t *manifest_desc, const char *r
 
 /* ---- tar writing (ustar, deterministic) ------------------------------- */
 
-/* Fill a 512-byte ustar header. type '0' file, '5' dir. */
+/* Fill a 512-byte ustar header. type '0' file, '5' dir. A size of 8 GiB
+ * or more is written in GNU base-256. */
 int img_tar_header(uint8_t hdr[512], const char *name, char type, unsigned mode, uint64_t size,
 		   int64_t mtime, struct ward_err *err);
 

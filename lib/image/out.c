@@ -384,14 +384,24 @@ int img_tar_header(uint8_t hdr[512], const char *name, char type, unsigned mode,
 
 	if (n == 0 || n > 99)
 		return ward_err_set(err, -WARD_E_STATE, "tar name '%.120s' too long", name);
-	if (size > 077777777777ull || mtime < 0 || mtime > 077777777777ll)
-		return ward_err_set(err, -WARD_E_TOO_BIG, "tar member '%s' too large", name);
+	if (mtime < 0 || mtime > 077777777777ll)
+		return ward_err_set(err, -WARD_E_TOO_BIG, "tar member '%s': mtime out of range",
+				    name);
 	memset(hdr, 0, 512);
 	memcpy(hdr, name, n);
 	snprintf((char *)hdr + 100, 8, "%07o", mode & 07777);
 	snprintf((char *)hdr + 108, 8, "%07o", 0);
 	snprintf((char *)hdr + 116, 8, "%07o", 0);
-	snprintf((char *)hdr + 124, 12, "%011llo", (unsigned long long)size);
+	if (size > 077777777777ull) {
+		/* 8 GiB or more (a --rootfs ext4 image, a huge blob): GNU
+		 * base-256, high bit set, big-endian in the other 11 bytes; read
+		 * by GNU tar, libarchive, Go's archive/tar and ward's readers */
+		hdr[124] = 0x80;
+		for (int i = 11; i >= 1; i--, size >>= 8)
+			hdr[124 + i] = (uint8_t)size;
+	} else {
+		snprintf((char *)hdr + 124, 12, "%011llo", (unsigned long long)size);
+	}
 	snprintf((char *)hdr + 136, 12, "%011llo", (unsigned long long)mtime);
 	hdr[156] = (uint8_t)type;
 	memcpy(hdr + 257, "ustar", 6);

@@ -6,6 +6,8 @@
  * counts, content, whiteouts). Also: the header digest is the config's,
  * a flipped ciphertext byte fails its chunk's tag, chunk selection, a
  * filesystem too small, and the refusals. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -932,6 +934,31 @@ WARD_TEST(volstore_semantics)
 	CHECK_INT(count_prefix(dir, ""), ==, 2);
 	(void)ward_rm_rf(dir, NULL);
 	free(dir);
+}
+
+/* A sealed image of 8 GiB or more needs a size the octal field cannot
+ * hold: GNU base-256, which libarchive (as runtimes' readers) reads. */
+WARD_TEST(tar_header_large_size)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	struct archive *ar = archive_read_new();
+	struct archive_entry *e;
+	static uint8_t tar[512 + 1024];
+	uint64_t big = (9ull << 30) + 12345;
+
+	CHECK(ar);
+	CHECK_OK(img_tar_header(tar, "x", '0', 0444, big, 1700000000, &err), &err);
+	CHECK_INT(tar[124], ==, 0x80);
+	archive_read_support_format_tar(ar);
+	CHECK_INT(archive_read_open_memory(ar, tar, sizeof(tar)), ==, ARCHIVE_OK);
+	CHECK_INT(archive_read_next_header(ar, &e), ==, ARCHIVE_OK);
+	CHECK_INT(archive_entry_size(e), ==, (int64_t)big);
+	CHECK_STR(archive_entry_pathname(e), "x");
+	archive_read_free(ar);
+	/* below the limit: octal as before */
+	CHECK_OK(img_tar_header(tar, "x", '0', 0444, 077777777777ull, 0, &err), &err);
+	CHECK(!memcmp(tar + 124, "77777777777", 11));
+	CHECK_ERR(img_tar_header(tar, "x", '0', 0444, 1, -1, &err), -WARD_E_TOO_BIG);
 }
 
 WARD_TEST_MAIN()
