@@ -27,7 +27,6 @@
 #include "ward/vol.h"
 
 #define EXT4_DEPTH_MAX 1024 /* directory levels */
-#define EXT4_LINK_RETRIES 2 /* grow a full directory at most this often per entry */
 #define EXT4_INODE_SIZE 256 /* mke2fs's default for ext4 */
 
 extern char **environ;
@@ -232,6 +231,8 @@ static int link_put(struct link_map *m, uint64_t vino, uint32_t ino)
 struct dent {
 	char *name; /* owned */
 	uint64_t vino;
+	uint32_t ino; /* ext4 inode, once made */
+	int type;     /* EXT2_FT_* */
 };
 
 struct dents {
@@ -370,36 +371,6 @@ static int set_attrs(struct walk *w, ext2_ino_t ino, const struct ward_vol_stat 
 	return 0;
 }
 
-enum node_kind { NODE_LINK, NODE_DIR, NODE_SYMLINK };
-
-/* Enter ino into dir as name: a new directory, a new symlink to target,
- * or a link (type: EXT2_FT_*) to an existing inode. libext2fs reports a
- * full directory block; grow the directory and try again. */
-static errcode_t make_node(ext2_filsys fs, ext2_ino_t dir, const char *name, ext2_ino_t ino,
-			   enum node_kind kind, int type, const char *target)
-{
-	errcode_t e;
-
-	for (int i = 0;; i++) {
-		switch (kind) {
-		case NODE_DIR:
-			e = ext2fs_mkdir(fs, dir, ino, name);
-			break;
-		case NODE_SYMLINK:
-			e = ext2fs_symlink(fs, dir, ino, name, target);
-			break;
-		default:
-			e = ext2fs_link(fs, dir, name, ino, type);
-			break;
-		}
-		if (e != EXT2_ET_DIR_NO_SPACE || i == EXT4_LINK_RETRIES)
-			return e;
-		e = ext2fs_expand_dir(fs, dir);
-		if (e)
-			return e;
-	}
-}
-
 /* Copy the volume file vino into the (empty) ext4 file ino in 1 MiB
  * pieces; blocks of zeros are left as holes. */
 static int copy_data(struct walk *w, uint64_t vino, ext2_ino_t ino, uint64_t size,
@@ -494,10 +465,13 @@ static void count_entry(struct walk *w, const struct ward_vol_stat *st, size_t n
 	}
 }
 
-static int walk_dir(struct walk *w, uint64_t vdir, ext2_ino_t dir, unsigned depth,
-		    struct ward_err *err);
+static int walk_dir(struct walk *w, uint64_t vdir, ext2_ino_t dir, ext2_ino_t parent,
+		    unsigned depth, struct ward_err *err);
 
-static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsigned depth,
+/* Make the inode of one entry of dir (not yet named in dir: walk_dir
+ * writes the directory's blocks once all its entries exist) and record it
+ * in d. */
+static int walk_entry(struct walk *w, ext2_ino_t dir, struct dent *d, unsigned depth,
 		      struct ward_err *err)
 {
 	struct ward_vol_stat st;
@@ -516,7 +490,7 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 		    link_put(&w->links, d->vino, 1) < 0)
 			return ward_err_set(err, -ENOMEM, "out of memory");
 		if ((st.mode & S_IFMT) == S_IFDIR)
-			return walk_dir(w, d->vino, 0, depth + 1, err);
+			return walk_dir(w, d->vino, 0, 0, depth + 1, err);
 		return 0;
 	}
 	if (linked) {
@@ -524,10 +498,6 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 		struct ext2_inode in;
 
 		e = ext2fs_read_inode(w->fs, linked, &in);
-		if (!e)
-			e = make_node(w->fs, dir, d->name, linked, NODE_LINK,
-				      LINUX_S_ISLNK(in.i_mode) ? EXT2_FT_SYMLINK : EXT2_FT_REG_FILE,
-				      NULL);
 		if (!e && in.i_links_count >= EXT2_LINK_MAX)
 			e = EXT2_ET_TOO_MANY_REFS;
 		if (!e) {
@@ -536,21 +506,27 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 		}
 		if (e)
 			return e2err(err, e, "hard link", w->path);
+		d->ino = linked;
+		d->type = LINUX_S_ISLNK(in.i_mode) ? EXT2_FT_SYMLINK : EXT2_FT_REG_FILE;
 		w->census->hardlinks++;
 		return 0;
 	}
 	switch (st.mode & S_IFMT) {
 	case S_IFDIR:
+		/* no name: ext2fs_mkdir then only counts dir's new ".." */
 		e = ext2fs_new_inode(w->fs, dir, LINUX_S_IFDIR | 0755, NULL, &ino);
 		if (!e)
-			e = make_node(w->fs, dir, d->name, ino, NODE_DIR, 0, NULL);
+			e = ext2fs_mkdir(w->fs, dir, ino, NULL);
 		if (e)
 			return e2err(err, e, "make directory", w->path);
+		d->ino = ino;
+		d->type = EXT2_FT_DIR;
 		w->census->dirs++;
-		r = walk_dir(w, d->vino, ino, depth + 1, err);
+		w->census->inodes++;
+		r = walk_dir(w, d->vino, ino, dir, depth + 1, err);
 		if (r < 0)
 			return r;
-		/* after its entries: adding them may have touched it */
+		/* after its entries: writing them touched it */
 		return set_attrs(w, ino, &st, err);
 	case S_IFLNK: {
 		char target[WARD_VOL_SYMLINK_MAX + 1];
@@ -560,9 +536,10 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 			return vol_err(err, r, "read symlink", w->path);
 		e = ext2fs_new_inode(w->fs, dir, LINUX_S_IFLNK | 0777, NULL, &ino);
 		if (!e)
-			e = make_node(w->fs, dir, d->name, ino, NODE_SYMLINK, 0, target);
+			e = ext2fs_symlink(w->fs, dir, ino, NULL, target);
 		if (e)
 			return e2err(err, e, "make symlink", w->path);
+		d->type = EXT2_FT_SYMLINK;
 		w->census->symlinks++;
 		break;
 	}
@@ -570,8 +547,6 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 		struct ext2_inode in;
 
 		e = ext2fs_new_inode(w->fs, dir, LINUX_S_IFREG | 0644, NULL, &ino);
-		if (!e)
-			e = make_node(w->fs, dir, d->name, ino, NODE_LINK, EXT2_FT_REG_FILE, NULL);
 		if (e)
 			return e2err(err, e, "create", w->path);
 		ext2fs_inode_alloc_stats2(w->fs, ino, +1, 0);
@@ -592,6 +567,7 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 			return e2err(err, e, "write inode of", w->path);
 		if (st.size && (r = copy_data(w, d->vino, ino, st.size, err)) < 0)
 			return r;
+		d->type = EXT2_FT_REG_FILE;
 		w->census->files++;
 		w->census->file_bytes += st.size;
 		break;
@@ -602,14 +578,117 @@ static int walk_entry(struct walk *w, ext2_ino_t dir, const struct dent *d, unsi
 				    "root volume: '%.200s' has unexpected mode 0%o", w->path,
 				    (unsigned)st.mode);
 	}
+	d->ino = ino;
 	w->census->inodes++;
 	if (st.nlink > 1 && link_put(&w->links, d->vino, ino) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	return set_attrs(w, ino, &st, err);
 }
 
-static int walk_dir(struct walk *w, uint64_t vdir, ext2_ino_t dir, unsigned depth,
-		    struct ward_err *err)
+/* The blocks of a directory being written. */
+struct dir_writer {
+	ext2_filsys fs;
+	ext2_ino_t dir;
+	struct ext2_inode *inode;
+	char *buf;	 /* one block */
+	unsigned usable; /* block size less the checksum tail */
+	unsigned used;	 /* bytes of buf holding entries */
+	unsigned last;	 /* offset of the last entry in buf */
+	blk64_t lblk;	 /* logical block being filled */
+};
+
+/* Write the block being filled (its last entry stretched to the end) at
+ * logical block lblk: block 0 is mkdir's, the others are allocated. */
+static errcode_t dw_flush(struct dir_writer *dw)
+{
+	struct ext2_dir_entry *last = (struct ext2_dir_entry *)(dw->buf + dw->last);
+	blk64_t pblk = 0;
+	errcode_t e;
+
+	e = ext2fs_set_rec_len(dw->fs, dw->usable - dw->last, last);
+	if (e)
+		return e;
+	if (dw->usable < dw->fs->blocksize)
+		ext2fs_initialize_dirent_tail(dw->fs, EXT2_DIRENT_TAIL(dw->buf, dw->fs->blocksize));
+	e = ext2fs_bmap2(dw->fs, dw->dir, dw->inode, NULL, dw->lblk ? BMAP_ALLOC : 0, dw->lblk,
+			 NULL, &pblk);
+	if (!e && !pblk)
+		e = EXT2_ET_DIR_CORRUPTED; /* block 0 must exist */
+	if (!e)
+		e = ext2fs_write_dir_block4(dw->fs, pblk, dw->buf, 0, dw->dir);
+	if (e)
+		return e;
+	dw->lblk++;
+	dw->used = 0;
+	memset(dw->buf, 0, dw->fs->blocksize);
+	return 0;
+}
+
+static errcode_t dw_add(struct dir_writer *dw, const char *name, ext2_ino_t ino, int type)
+{
+	size_t len = strlen(name);
+	unsigned rec = (unsigned)EXT2_DIR_REC_LEN(len);
+	struct ext2_dir_entry *de;
+	errcode_t e;
+
+	if (dw->used + rec > dw->usable && (e = dw_flush(dw)) != 0)
+		return e;
+	de = (struct ext2_dir_entry *)(dw->buf + dw->used);
+	de->inode = ino;
+	ext2fs_dirent_set_name_len(de, (int)len);
+	ext2fs_dirent_set_file_type(de, ext2fs_has_feature_filetype(dw->fs->super) ? type : 0);
+	memcpy(de->name, name, len);
+	e = ext2fs_set_rec_len(dw->fs, rec, de);
+	if (e)
+		return e;
+	dw->last = dw->used;
+	dw->used += rec;
+	return 0;
+}
+
+/* Write directory dir's entries ("." and ".." first) as linear blocks in
+ * one pass: libext2fs's ext2fs_link scans the whole directory for each
+ * name, which made a directory of 30,000 names take seconds. */
+static int write_dir(struct walk *w, ext2_ino_t dir, ext2_ino_t parent, const struct dents *d,
+		     struct ward_err *err)
+{
+	WARD_AUTOFREE char *buf = calloc(1, w->fs->blocksize);
+	struct ext2_inode in;
+	struct dir_writer dw = {.fs = w->fs, .dir = dir, .inode = &in, .buf = buf};
+	uint64_t old_size;
+	errcode_t e;
+
+	if (!buf)
+		return ward_err_set(err, -ENOMEM, "out of memory");
+	dw.usable = w->fs->blocksize;
+	if (ext2fs_has_feature_metadata_csum(w->fs->super))
+		dw.usable -= (unsigned)sizeof(struct ext2_dir_entry_tail);
+	e = ext2fs_read_inode(w->fs, dir, &in);
+	if (e)
+		return e2err(err, e, "read directory", w->path_len ? w->path : "/");
+	old_size = EXT2_I_SIZE(&in);
+	e = dw_add(&dw, ".", dir, EXT2_FT_DIR);
+	if (!e)
+		e = dw_add(&dw, "..", parent, EXT2_FT_DIR);
+	for (size_t i = 0; !e && i < d->count; i++)
+		e = dw_add(&dw, d->v[i].name, d->v[i].ino, d->v[i].type);
+	if (!e)
+		e = dw_flush(&dw);
+	if (!e)
+		e = ext2fs_read_inode(w->fs, dir, &in); /* bmap2 wrote it */
+	if (!e && old_size > (uint64_t)dw.lblk * w->fs->blocksize)
+		e = ext2fs_punch(w->fs, dir, &in, NULL, dw.lblk, ~(blk64_t)0);
+	if (!e)
+		e = ext2fs_inode_size_set(w->fs, &in, (uint64_t)dw.lblk * w->fs->blocksize);
+	if (!e)
+		e = ext2fs_write_inode(w->fs, dir, &in);
+	if (e)
+		return e2err(err, e, "write directory", w->path_len ? w->path : "/");
+	return 0;
+}
+
+static int walk_dir(struct walk *w, uint64_t vdir, ext2_ino_t dir, ext2_ino_t parent,
+		    unsigned depth, struct ward_err *err)
 {
 	WARD_CLEANUP(dents_clearp) struct dents d = {0};
 	int r;
@@ -632,7 +711,7 @@ static int walk_dir(struct walk *w, uint64_t vdir, ext2_ino_t dir, unsigned dept
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return w->fs ? write_dir(w, dir, parent, &d, err) : 0;
 }
 
 int img_ext4_census(struct ward_vol *vol, struct img_ext4_census *ret, struct ward_err *err)
@@ -645,7 +724,7 @@ int img_ext4_census(struct ward_vol *vol, struct img_ext4_census *ret, struct wa
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	w->vol = vol;
 	w->census = ret;
-	r = walk_dir(w, WARD_VOL_ROOT_INO, 0, 0, err);
+	r = walk_dir(w, WARD_VOL_ROOT_INO, 0, 0, 0, err);
 	free(w->links.slot);
 	if (r < 0)
 		return r;
@@ -726,7 +805,7 @@ int img_ext4_populate(const char *path, struct ward_vol *vol, struct img_ext4_ce
 	w->vol = vol;
 	w->buf = buf;
 	w->census = ret;
-	r = walk_dir(w, WARD_VOL_ROOT_INO, EXT2_ROOT_INO, 0, err);
+	r = walk_dir(w, WARD_VOL_ROOT_INO, EXT2_ROOT_INO, EXT2_ROOT_INO, 0, err);
 	if (r >= 0) {
 		r = ward_vol_getattr(vol, WARD_VOL_ROOT_INO, &st);
 		if (r < 0)

@@ -44,6 +44,8 @@ struct volstore {
 	size_t nfiles, files_cap;
 	struct vs_file **handles; /* borrowed: open handles (NULL: free) */
 	size_t nhandles;
+	int *free_handles; /* owned: closed handle numbers, reused first */
+	size_t nfree;	   /* the engine keeps one handle per file open */
 };
 
 static int name_cmp(const void *a, const void *b)
@@ -122,22 +124,30 @@ static int vs_open(void *ctx, const char *name, int flags)
 			goto out;
 	}
 	if (r == 0) {
-		/* the lowest free handle */
+		/* a closed handle's number, else a new one: constant time, as
+		 * the engine holds a handle on every file it has touched */
 		size_t h;
 
-		for (h = 0; h < s->nhandles && s->handles[h]; h++)
-			;
-		if (h == s->nhandles) {
+		if (s->nfree) {
+			h = (size_t)s->free_handles[--s->nfree];
+		} else {
 			size_t ncap = s->nhandles ? s->nhandles * 2 : 16;
 			struct vs_file **n =
 			    ncap > INT32_MAX ? NULL : reallocarray(s->handles, ncap, sizeof(*n));
+			int *fr = n ? reallocarray(s->free_handles, ncap, sizeof(*fr)) : NULL;
 
-			if (!n) {
+			if (n)
+				s->handles = n;
+			if (!n || !fr) {
 				r = -ENOMEM;
 				goto out;
 			}
+			s->free_handles = fr;
 			memset(n + s->nhandles, 0, (ncap - s->nhandles) * sizeof(*n));
-			s->handles = n;
+			/* the new numbers but the first, lowest on top */
+			for (size_t k = ncap; k > s->nhandles + 1; k--)
+				s->free_handles[s->nfree++] = (int)(k - 1);
+			h = s->nhandles;
 			s->nhandles = ncap;
 		}
 		s->handles[h] = f;
@@ -154,10 +164,12 @@ static int vs_close(void *ctx, int h)
 	int r = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (handle_file(s, h))
+	if (handle_file(s, h)) {
 		s->handles[h] = NULL;
-	else
+		s->free_handles[s->nfree++] = h; /* room: one slot per handle */
+	} else {
 		r = -EBADF;
+	}
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -424,6 +436,7 @@ struct ward_vol_io *img_volstore_free(struct ward_vol_io *io)
 	}
 	free(s->files);
 	free(s->handles);
+	free(s->free_handles);
 	if (s->fd >= 0)
 		(void)close(s->fd);
 	pthread_mutex_destroy(&s->mu);
