@@ -676,6 +676,17 @@ static int write_dir(struct walk *w, ext2_ino_t dir, ext2_ino_t parent, const st
 		e = dw_flush(&dw);
 	if (!e)
 		e = ext2fs_read_inode(w->fs, dir, &in); /* bmap2 wrote it */
+	if (!e) {
+		/* ".", the parent's entry and each subdirectory's ".."; past
+		 * the limit, 1 means "many" (dir_nlink), as the kernel does */
+		uint64_t links = 2;
+
+		for (size_t i = 0; i < d->count; i++)
+			links += d->v[i].type == EXT2_FT_DIR;
+		if (links > EXT2_LINK_MAX && !ext2fs_has_feature_dir_nlink(w->fs->super))
+			e = EXT2_ET_TOO_MANY_REFS;
+		in.i_links_count = (__u16)(links > EXT2_LINK_MAX ? 1 : links);
+	}
 	if (!e && old_size > (uint64_t)dw.lblk * w->fs->blocksize)
 		e = ext2fs_punch(w->fs, dir, &in, NULL, dw.lblk, ~(blk64_t)0);
 	if (!e)
