@@ -9,7 +9,9 @@
  * Statically linked: it never uses the image's libc. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,11 +182,11 @@ static int coordinator_transport(const char *url, struct ward_kbs_transport *ret
 
 /* Attest to the coordinator, then fetch the workload bundle and the
  * image's private key (which opens each layer's keys_jwe). */
-static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **ret_bundle,
-			    struct ward_secret **ret_tls, struct ward_pkey **ret_image_key,
-			    struct ward_err *err)
+/* Attest to the coordinator and fetch the image key (first, so the root
+ * can be opened while the rest is fetched: coordinator_bundle()). */
+static int coordinator_attest(struct ward_kbs_session *kbs, struct ward_pkey **ret_image_key,
+			      struct ward_err *err)
 {
-	WARD_CLEANUP(ward_secret_freep) struct ward_secret *cert = NULL;
 	struct ward_kbs_transport t = {0};
 	struct ward_tee_opts topts = {0};
 	struct ward_kbs_evidence_source ev = {0};
@@ -218,18 +220,6 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 		g_evidence.ctx = &g_tee_opts;
 	}
 	fprintf(stderr, "ward-init: attested to %s (%s)\n", arg_coordinator, ward_tee_name(ev.tee));
-	snprintf(path, sizeof(path), "ward/bundle/%s", arg_workload);
-	r = ward_kbs_resource(&t, kbs, path, ret_bundle, err);
-	if (r < 0)
-		return r;
-	/* the certificate the coordinator issues for our attested key */
-	snprintf(path, sizeof(path), "ward/cert/%s", arg_workload);
-	r = ward_kbs_resource(&t, kbs, path, &cert, err);
-	if (r < 0)
-		return r;
-	r = ward_kbs_tls_bundle(kbs, cert->data, cert->size, ret_tls, err);
-	if (r < 0)
-		return r;
 	if (arg_key_resource)
 		snprintf(path, sizeof(path), "%s", arg_key_resource);
 	else
@@ -238,6 +228,43 @@ static int coordinator_keys(struct ward_kbs_session *kbs, struct ward_secret **r
 	if (r < 0)
 		return r;
 	return ward_pkey_from_pem(pem->data, pem->size, ret_image_key, err);
+}
+
+/* The workload's bundle (files, argv, env) and the certificate the
+ * coordinator issues for our attested key, after coordinator_attest(). */
+static int coordinator_bundle(struct ward_kbs_session *kbs, struct ward_secret **ret_bundle,
+			      struct ward_secret **ret_tls, struct ward_err *err)
+{
+	WARD_CLEANUP(ward_secret_freep) struct ward_secret *cert = NULL;
+	char path[256];
+	int r;
+
+	snprintf(path, sizeof(path), "ward/bundle/%s", arg_workload);
+	r = ward_kbs_resource(&g_transport, kbs, path, ret_bundle, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "ward/cert/%s", arg_workload);
+	r = ward_kbs_resource(&g_transport, kbs, path, &cert, err);
+	if (r < 0)
+		return r;
+	return ward_kbs_tls_bundle(kbs, cert->data, cert->size, ret_tls, err);
+}
+
+/* An ext4 root is unsealed and mounted on a second thread while the main
+ * one fetches the bundle and certificate: the two overlap. */
+struct root_job {
+	const struct ward_agent_rootfs *rf;
+	const struct ward_agent_keysource *keys;
+	int r;
+	struct ward_err err;
+};
+
+static void *root_job_run(void *arg)
+{
+	struct root_job *j = arg;
+
+	j->r = ward_agent_rootfs_ext4_mount(arg_ward_dir, j->rf, j->keys, arg_root, &j->err);
+	return NULL;
 }
 
 /* For each --volume: fetch its key (a KBS resource released to the
@@ -338,6 +365,9 @@ int main(int argc, char **argv)
 	WARD_CLEANUP(ward_secret_freep) struct ward_secret *tls = NULL;
 	WARD_CLEANUP(ward_pkey_freep) struct ward_pkey *image_key = NULL;
 	struct ward_agent_jwe_keys jwe_keys = {0};
+	struct root_job root_job = {0};
+	pthread_t root_tid;
+	bool root_thread = false;
 	char **bundle_argv = NULL, **bundle_env = NULL;
 	size_t bundle_argc = 0, bundle_envc = 0;
 	struct ward_unpack_stats stats = {0};
@@ -446,7 +476,7 @@ int main(int argc, char **argv)
 		return fail("image config", &err);
 
 	if (arg_coordinator) {
-		r = coordinator_keys(&kbs, &bundle, &tls, &image_key, &err);
+		r = coordinator_attest(&kbs, &image_key, &err);
 		if (r < 0)
 			return fail("attestation", &err);
 		jwe_keys = (struct ward_agent_jwe_keys){&image_key, 1};
@@ -477,7 +507,31 @@ int main(int argc, char **argv)
 	r = ward_agent_mount_root(arg_root, &err);
 	if (r < 0)
 		return fail("app root", &err);
-	if (cfg->rootfs.volume) {
+	if (cfg->rootfs.ext4) {
+		/* the root is an ext4 image: decrypted whole into memory, checked,
+		 * mounted over the (empty) private tmpfs */
+		root_job = (struct root_job){&cfg->rootfs, &keys, 0, WARD_ERR_INIT};
+		if (arg_coordinator && pthread_create(&root_tid, NULL, root_job_run, &root_job) == 0)
+			root_thread = true;
+		else
+			root_job_run(&root_job);
+	}
+	if (arg_coordinator) {
+		r = coordinator_bundle(&kbs, &bundle, &tls, &err);
+		if (root_thread)
+			pthread_join(root_tid, NULL);
+		if (r < 0)
+			return fail("attestation", &err);
+	}
+	if (cfg->rootfs.ext4) {
+		if (root_job.r < 0)
+			return fail("root image", &root_job.err);
+		fprintf(stderr,
+			"ward-init: root image %.19s... (%llu MB ext4) verified and mounted "
+			"(%.0f ms)\n",
+			cfg->rootfs.root, (unsigned long long)(cfg->rootfs.size >> 20),
+			now_ms() - t0);
+	} else if (cfg->rootfs.volume) {
 		/* the root is a read-only protected volume: served, not unpacked;
 		 * arg_root (the private tmpfs) holds the server's mount point, the
 		 * writable upper layer and the app's root */
@@ -491,18 +545,6 @@ int main(int argc, char **argv)
 		arg_root = volume_root;
 		fprintf(stderr, "ward-init: root volume %.19s... verified and mounted (%.0f ms)\n",
 			cfg->rootfs.root, now_ms() - t0);
-	} else if (cfg->rootfs.ext4) {
-		/* the root is an ext4 image: decrypted whole into memory, checked,
-		 * mounted over the (empty) private tmpfs */
-		r = ward_agent_rootfs_ext4_mount(arg_ward_dir, &cfg->rootfs, &keys, arg_root,
-						 &err);
-		if (r < 0)
-			return fail("root image", &err);
-		fprintf(stderr,
-			"ward-init: root image %.19s... (%llu MB ext4) verified and mounted "
-			"(%.0f ms)\n",
-			cfg->rootfs.root, (unsigned long long)(cfg->rootfs.size >> 20),
-			now_ms() - t0);
 	}
 	rootfd = open(arg_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {

@@ -86,8 +86,8 @@ WARD_PUBLIC int ward_ext4img_write_header(uint32_t chunk_size, uint64_t fs_size,
 /* Decrypt the image in fd (UNTRUSTED bytes) into out_fd (a private memory
  * file): check the header and that its SHA-256 is want_digest
  * ("sha256:<hex>", from the measured config), size out_fd to the
- * filesystem, then read every stored chunk straight into place and open it
- * under key (in place, with `threads` threads, 1 or 2). Chunks not stored
+ * filesystem, then read every stored chunk into a private buffer, open it
+ * under key and write it into place (`threads` threads, 1 or 2). Chunks not stored
  * stay holes (zeros, no memory). Any failed tag fails the whole call
  * (-WARD_E_VERIFY naming the chunk); out_fd must then be discarded. The
  * filesystem size is returned in *ret_fs_size. */

@@ -130,7 +130,9 @@ int ward_agent_rootfs_ext4_mount(const char *ward_dir, const struct ward_agent_r
 	mem = memfd_create("ward-root", MFD_CLOEXEC);
 	if (mem < 0)
 		return ward_err_errno(err, -errno, "root image: memory file");
+	ward_trace("ward-init", "root image: unseal start");
 	r = ward_ext4img_unseal(img, rf->root, key.symkey, mem, 2, &fs_size, err);
+	ward_trace("ward-init", "root image: unsealed");
 	ward_wipe(&key, sizeof(key));
 	if (r < 0)
 		return ward_err_prefix(err, "root image %s", rf->dir);
@@ -144,8 +146,10 @@ int ward_agent_rootfs_ext4_mount(const char *ward_dir, const struct ward_agent_r
 	/* discard: blocks the app frees go back to memory (the loop device
 	 * punches holes in the memory file); noinit_itable: never write the
 	 * unused inode tables (they read as zeros already) */
+	ward_trace("ward-init", "root image: loop attached");
 	if (mount(dev, dir, "ext4", MS_NODEV, "noinit_itable,discard") < 0)
 		r = ward_err_errno(err, -errno, "mount the root image (ext4 on %s) at %s", dev, dir);
+	ward_trace("ward-init", "root image: mounted");
 	if (made)
 		(void)unlink(dev);
 	return r;

@@ -91,7 +91,7 @@ crun() { "$WARD" run -q --network host --coordinator "$URL" "$@"; }
 check python 0 crun --workload py "$T/python" -- python3 -c '
 import os, sys
 open("/usr/new", "w").write("n"); os.remove("/usr/new")
-fs = [l.split()[8] for l in open("/proc/self/mountinfo") if l.split()[4] == "/"]
+fs = [l.split(" - ")[1].split()[0] for l in open("/proc/self/mountinfo") if l.split()[4] == "/"]
 print("py", sys.version_info[0], open("/etc/debian_version").read().strip(), "root", fs[-1])
 print("shadow", os.stat("/etc/shadow").st_gid, oct(os.stat("/etc/shadow").st_mode & 0o777))
 print("su", oct(os.stat("/usr/bin/su").st_mode & 0o7777))'
