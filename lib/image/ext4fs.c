@@ -29,8 +29,6 @@
 #define EXT4_DEPTH_MAX 1024 /* directory levels */
 #define EXT4_INODE_SIZE 256 /* mke2fs's default for ext4 */
 
-extern char **environ;
-
 static void e2fs_freep(ext2_filsys *fs)
 {
 	if (*fs)
