@@ -376,13 +376,16 @@ static int convert(const struct emb *e, const struct ward_run_opts *o, struct wa
 	co.output_tag = "embedded";
 	co.ward_init = init;
 	co.coordinator_pin = pin;
-	/* WARD_ROOTFS=volume: the root filesystem as a read-only protected
-	 * volume (ward convert --rootfs volume, docs/images.md) */
+	/* WARD_ROOTFS=volume|ext4: the root filesystem as a read-only protected
+	 * volume or a sealed ext4 image (ward convert --rootfs, docs/images.md) */
 	m = getenv("WARD_ROOTFS");
 	if (m && !strcmp(m, "volume"))
 		co.rootfs = WARD_IMAGE_ROOTFS_VOLUME;
+	else if (m && !strcmp(m, "ext4"))
+		co.rootfs = WARD_IMAGE_ROOTFS_EXT4;
 	else if (m && *m && strcmp(m, "layers") != 0)
-		return ward_err_set(err, -WARD_E_USAGE, "WARD_ROOTFS='%s': layers or volume", m);
+		return ward_err_set(err, -WARD_E_USAGE, "WARD_ROOTFS='%s': layers, volume or ext4",
+				    m);
 	r = ward_image_convert(&co, &ref, err);
 	if (r < 0) {
 		if (r == -WARD_E_UNSUPPORTED && strstr(err->msg, "already"))

@@ -102,8 +102,15 @@ int img_ext4_mkfs(const char *path, uint64_t size, uint64_t inodes, struct ward_
 			(char *)"4096",
 			(char *)"-m",
 			(char *)"0",
+			/* the feature set pinned, not taken from the host's
+			 * mke2fs.conf: "none" clears its defaults first. Every
+			 * kernel since 3.18 mounts it; no journal, no resize inode */
 			(char *)"-O",
-			(char *)"^has_journal",
+			(char *)"none,ext_attr,dir_index,filetype,extent,64bit,flex_bg,"
+				"sparse_super,large_file,huge_file,dir_nlink,extra_isize,"
+				"metadata_csum",
+			(char *)"-I",
+			(char *)"256",
 			(char *)"-E",
 			(char *)"lazy_itable_init=1,nodiscard,root_owner=0:0",
 			(char *)"-N",

@@ -195,6 +195,44 @@ static int pio_full(int fd, bool write_, void *buf, size_t n, uint64_t off, stru
 	return 0;
 }
 
+static bool page_is_zero(const uint8_t *p)
+{
+	uint64_t acc = 0, w;
+
+	for (size_t i = 0; i < 4096; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	return acc == 0;
+}
+
+/* Write the chunk's runs of non-zero 4 KiB pages; its zero pages stay holes
+ * in the memory file (they read as zeros and cost no memory; an ext4 image
+ * has many inside the chunks that hold data). */
+static int write_nonzero(int fd, const uint8_t *buf, size_t size, uint64_t off,
+			 struct ward_err *err)
+{
+	size_t start = 0;
+
+	while (start < size) {
+		size_t end;
+
+		while (start < size && page_is_zero(buf + start))
+			start += 4096;
+		for (end = start; end < size && !page_is_zero(buf + end); end += 4096)
+			;
+		if (end > start) {
+			int r = pio_full(fd, true, (void *)(buf + start), end - start, off + start,
+					 err);
+
+			if (r < 0)
+				return r;
+		}
+		start = end;
+	}
+	return 0;
+}
+
 struct unseal_job {
 	int fd, out_fd;
 	const struct ward_ext4img_hdr *h;
@@ -240,7 +278,7 @@ static void *unseal_run(void *arg)
 					    (unsigned long long)i, (unsigned long long)k);
 			break;
 		}
-		j->r = pio_full(j->out_fd, true, buf, h->chunk_size, i * h->chunk_size, &j->err);
+		j->r = write_nonzero(j->out_fd, buf, h->chunk_size, i * h->chunk_size, &j->err);
 	}
 	ward_wipe(buf, (size_t)h->chunk_size + WARD_EXT4IMG_TAG);
 	return NULL;
