@@ -64,3 +64,78 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 run() { "$WARD" run -q --insecure-host-keys "$@"; }
+
+# coord_start: the sim TEE, admin and image keys, a coordinator on a
+# random loopback port, `ward verify` pinning it. Sets URL, PIN, CPID (the
+# coordinator is killed on exit). Needs WARD_CONFIG_HOME, WARD_SIM_STATE.
+coord_start() {
+	CPID=
+	trap '[ -n "$CPID" ] && kill $CPID 2>/dev/null; wait 2>/dev/null; cleanup_all' EXIT
+	"$WARD" sim init --state "$T/sim" >/dev/null 2>&1
+	"$WARD" sim ark --state "$T/sim" >"$T/ark.pem"
+	CM=$(printf 'c%.0s' $(seq 96))
+	echo "{\"tees\":[\"sim\"],\"measurements\":{\"sim\":[\"$CM\"]},\"debug\":false,\"sim_ark\":\"ark.pem\"}" >"$T/ref.json"
+	for k in admin img; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.key" 2>/dev/null
+		openssl pkey -in "$T/$k.key" -pubout -out "$T/$k.pub"
+	done
+	"$WARD" coordinator --state "$T/cs" --listen 127.0.0.1:0 --sim-state "$T/sim" \
+		--sim-measurement "$CM" --port-file "$T/port" >"$T/coord.log" 2>&1 &
+	CPID=$!
+	wait_for 250 test -s "$T/port"
+	URL=https://127.0.0.1:$(cat "$T/port")
+	check verify 0 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json"
+	# the pin ward verify wrote is measured into the image (ward-init's TLS pin)
+	PIN=$(ls "$T"/cfg/coordinators/*.pem)
+}
+
+sim_meas() { # sim_meas IMAGE: the converted image's sim measurement
+	python3 -c '
+import hashlib, json, sys
+idx = json.load(open(sys.argv[1] + "/index.json"))
+m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+print(hashlib.sha384(b"ward-sim-v1:" + m["config"]["digest"].encode()).hexdigest())' "$1"
+}
+
+prepared_dir() { # prepared_dir IMAGE: its prepared rootfs in ward run's cache
+	python3 -c '
+import json, sys
+idx = json.load(open(sys.argv[1] + "/index.json"))
+m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+print(sys.argv[2] + "/wrapped-" + m["config"]["digest"][7:] + "/rootfs")' "$1" "$WARD_CACHE_ROOT"
+}
+
+# rootfs_images LAYOUT: the Debian python and redis images converted with
+# --rootfs LAYOUT for the coordinator (T/python, T/redis, reference values
+# T/*.ref), a manifest with workloads py and red (redis on port RP) and
+# their image keys set. After coord_start.
+rootfs_images() {
+	local img s
+	for img in python redis; do
+		check convert-$img 0 "$WARD" convert -q --rootfs "$1" --ward-init "$WARD_INIT" --tag $img \
+			--recipient "jwe:$T/img.pub" --coordinator-pin "$PIN" --reference-out "$T/$img.ref" \
+			"$IMAGES/debian/oci" -o "$T/$img"
+	done
+	RP=$(free_port)
+	python3 - "$T" "$(sim_meas "$T/python")" "$(sim_meas "$T/redis")" "$RP" <<'EOP'
+import json, sys
+t, pm, rm, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+m = {"packages": {"py": {"tees": ["sim"], "measurements": {"sim": [pm]}, "debug": False},
+                  "red": {"tees": ["sim"], "measurements": {"sim": [rm]}, "debug": False}},
+     "secrets": {"img-py": {"type": "user", "resource": "default/image-key/py", "packages": ["py"]},
+                 "img-red": {"type": "user", "resource": "default/image-key/red", "packages": ["red"]}},
+     "workloads": {"py": {"package": "py"},
+                   "red": {"package": "red",
+                           "argv": ["redis-server", "--port", port, "--protected-mode", "no",
+                                    "--save", "", "--appendonly", "no"]}},
+     "users": {"admin": {"public_key": open(t + "/admin.pub").read(), "roles": ["admin"]}},
+     "roles": {"admin": {"actions": ["update_manifest", "set_secret", "read_secret", "read_log"],
+                         "secrets": ["*"]}}}
+json.dump(m, open(t + "/m.json", "w"))
+EOP
+	check manifest-set 0 "$WARD" manifest set "$T/m.json" --coordinator "$URL"
+	for s in img-py img-red; do
+		check secret-$s 0 "$WARD" secret set $s --value-file "$T/img.key" --coordinator "$URL" \
+			--user admin --key "$T/admin.key"
+	done
+}

@@ -17,69 +17,14 @@ strings "$WARD_INIT" | grep -q 'coordinator.pem' || skip "ward-init without the 
 [ -d "$IMAGES/debian/oci" ] || skip "no Debian test image in $IMAGES"
 [ -c /dev/fuse ] || skip "needs /dev/fuse"
 export WARD_CONFIG_HOME=$T/cfg WARD_SIM_STATE=$T/sim WARD_CACHE_ROOT=$T/cache
-CPID=
-trap '[ -n "$CPID" ] && kill $CPID 2>/dev/null; wait 2>/dev/null; cleanup_all' EXIT
-"$WARD" sim init --state "$T/sim" >/dev/null 2>&1
-"$WARD" sim ark --state "$T/sim" >"$T/ark.pem"
-CM=$(printf 'c%.0s' $(seq 96))
-echo "{\"tees\":[\"sim\"],\"measurements\":{\"sim\":[\"$CM\"]},\"debug\":false,\"sim_ark\":\"ark.pem\"}" >"$T/ref.json"
-for k in admin img; do
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.key" 2>/dev/null
-	openssl pkey -in "$T/$k.key" -pubout -out "$T/$k.pub"
-done
-sim_meas() { # the converted image's sim measurement
-	python3 -c '
-import hashlib, json, sys
-idx = json.load(open(sys.argv[1] + "/index.json"))
-m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
-print(hashlib.sha384(b"ward-sim-v1:" + m["config"]["digest"].encode()).hexdigest())' "$1"
-}
-prepared() { # prepared IMAGE: the volume's backing directory in ward run's cache
-	python3 -c '
-import json, sys
-idx = json.load(open(sys.argv[1] + "/index.json"))
-m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
-print(sys.argv[2] + "/wrapped-" + m["config"]["digest"][7:] + "/rootfs/.ward/rootfs")' "$1" "$WARD_CACHE_ROOT"
-}
-"$WARD" coordinator --state "$T/cs" --listen 127.0.0.1:0 --sim-state "$T/sim" \
-	--sim-measurement "$CM" --port-file "$T/port" >"$T/coord.log" 2>&1 &
-CPID=$!
-wait_for 250 test -s "$T/port"
-URL=https://127.0.0.1:$(cat "$T/port")
-check verify 0 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json"
-PIN=$(ls "$T"/cfg/coordinators/*.pem)
-for img in python redis; do
-	check convert-$img 0 "$WARD" convert -q --rootfs volume --ward-init "$WARD_INIT" --tag $img \
-		--recipient "jwe:$T/img.pub" --coordinator-pin "$PIN" --reference-out "$T/$img.ref" \
-		"$IMAGES/debian/oci" -o "$T/$img"
-done
+coord_start
+rootfs_images volume
 python3 - "$T/redis.ref" >"$OUT" <<'EOP' || { echo "FAIL reference: no rootfs"; cat "$OUT"; fail=1; }
 import json, sys
 r = json.load(open(sys.argv[1]))["rootfs"]
 assert r["type"] == "volume" and r["root"].startswith("sha256:") and len(r["volume_id"]) == 32, r
 EOP
-RP=$(free_port)
-python3 - "$T" "$(sim_meas "$T/python")" "$(sim_meas "$T/redis")" "$RP" <<'EOP'
-import json, sys
-t, pm, rm, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-m = {"packages": {"py": {"tees": ["sim"], "measurements": {"sim": [pm]}, "debug": False},
-                  "red": {"tees": ["sim"], "measurements": {"sim": [rm]}, "debug": False}},
-     "secrets": {"img-py": {"type": "user", "resource": "default/image-key/py", "packages": ["py"]},
-                 "img-red": {"type": "user", "resource": "default/image-key/red", "packages": ["red"]}},
-     "workloads": {"py": {"package": "py"},
-                   "red": {"package": "red",
-                           "argv": ["redis-server", "--port", port, "--protected-mode", "no",
-                                    "--save", "", "--appendonly", "no"]}},
-     "users": {"admin": {"public_key": open(t + "/admin.pub").read(), "roles": ["admin"]}},
-     "roles": {"admin": {"actions": ["update_manifest", "set_secret", "read_secret", "read_log"],
-                         "secrets": ["*"]}}}
-json.dump(m, open(t + "/m.json", "w"))
-EOP
-check manifest-set 0 "$WARD" manifest set "$T/m.json" --coordinator "$URL"
-for s in img-py img-red; do
-	check secret-$s 0 "$WARD" secret set $s --value-file "$T/img.key" --coordinator "$URL" \
-		--user admin --key "$T/admin.key"
-done
+prepared() { echo "$(prepared_dir "$1")/.ward/rootfs"; } # the volume's backing directory
 crun() { "$WARD" run -q --network host --coordinator "$URL" "$@"; }
 
 # python3 from the volume root; the root is writable (tmpfs overlay)
