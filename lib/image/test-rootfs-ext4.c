@@ -22,6 +22,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "image-internal.h"
+#include "test-layout.h"
 #include "ward-test.h"
 #include "ward/crypto.h"
 #include "ward/encoding.h"
@@ -39,123 +40,10 @@ extern char **environ;
 
 /* ---- building layers ------------------------------------------------------ */
 
-struct tarbuf {
-	uint8_t *data;
-	size_t size, cap;
-};
-
-static void tb_reserve(struct tarbuf *t, size_t more)
-{
-	if (t->size + more <= t->cap)
-		return;
-	t->cap = (t->size + more) * 2;
-	t->data = realloc(t->data, t->cap);
-	if (!t->data)
-		abort();
-}
-
-static void tar_add(struct tarbuf *t, const char *name, char type, unsigned mode, unsigned uid,
-		    unsigned gid, const void *body, size_t body_size, const char *link,
-		    int64_t mtime)
-{
-	uint8_t *h;
-	unsigned sum = 0;
-
-	tb_reserve(t, 512 + body_size + 512);
-	h = t->data + t->size;
-	memset(h, 0, 512);
-	snprintf((char *)h, 100, "%s", name);
-	snprintf((char *)h + 100, 8, "%07o", mode);
-	snprintf((char *)h + 108, 8, "%07o", uid);
-	snprintf((char *)h + 116, 8, "%07o", gid);
-	snprintf((char *)h + 124, 12, "%011zo", body_size);
-	snprintf((char *)h + 136, 12, "%011llo", (unsigned long long)mtime);
-	h[156] = (uint8_t)type;
-	if (link)
-		snprintf((char *)h + 157, 100, "%s", link);
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memset(h + 148, ' ', 8);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-	t->size += 512;
-	if (body_size) {
-		memcpy(t->data + t->size, body, body_size);
-		memset(t->data + t->size + body_size, 0, (512 - body_size % 512) % 512);
-		t->size += (body_size + 511) / 512 * 512;
-	}
-}
-
 static void tar_file(struct tarbuf *t, const char *name, unsigned mode, unsigned uid,
 		     const char *text, int64_t mtime)
 {
-	tar_add(t, name, '0', mode, uid, uid, text, strlen(text), NULL, mtime);
-}
-
-static void tar_end(struct tarbuf *t)
-{
-	tb_reserve(t, 1024);
-	memset(t->data + t->size, 0, 1024);
-	t->size += 1024;
-}
-
-static void put_blob(const char *dir, const void *data, size_t size, char digest[72])
-{
-	char hex[65], path[512];
-
-	if (ward_sha256_hex(data, size, hex, NULL) < 0)
-		abort();
-	snprintf(digest, 72, "sha256:%s", hex);
-	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, hex);
-	if (ward_file_write_atomic(path, data, size, 0644, NULL) < 0)
-		abort();
-}
-
-/* An OCI layout holding these (uncompressed) layers. */
-static void write_layout(const char *dir, struct tarbuf *layers, size_t n)
-{
-	char cfg[4096], man[4096], idx[1024], cd[72], md[72], path[512], diff[4][72];
-	size_t off;
-
-	snprintf(path, sizeof(path), "%s/blobs", dir);
-	if (mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0)
-		abort();
-	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
-	if (mkdir(path, 0755) < 0)
-		abort();
-	off = (size_t)snprintf(cfg, sizeof(cfg),
-			       "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":"
-			       "[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
-	for (size_t i = 0; i < n; i++) {
-		put_blob(dir, layers[i].data, layers[i].size, diff[i]);
-		off += (size_t)snprintf(cfg + off, sizeof(cfg) - off, "%s\"%s\"", i ? "," : "",
-					diff[i]);
-	}
-	snprintf(cfg + off, sizeof(cfg) - off, "]}}");
-	put_blob(dir, cfg, strlen(cfg), cd);
-	off = (size_t)snprintf(man, sizeof(man),
-			       "{\"schemaVersion\":2,\"mediaType\":\"" WARD_MT_OCI_MANIFEST
-			       "\",\"config\":{\"mediaType\":\"" WARD_MT_OCI_CONFIG
-			       "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
-			       cd, strlen(cfg));
-	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(man + off, sizeof(man) - off,
-					"%s{\"mediaType\":\"" WARD_MT_OCI_LAYER_TAR
-					"\",\"digest\":\"%s\",\"size\":%zu}",
-					i ? "," : "", diff[i], layers[i].size);
-	snprintf(man + off, sizeof(man) - off, "]}");
-	put_blob(dir, man, strlen(man), md);
-	snprintf(idx, sizeof(idx),
-		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" WARD_MT_OCI_MANIFEST
-		 "\",\"digest\":\"%s\",\"size\":%zu}]}",
-		 md, strlen(man));
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	if (ward_file_write_atomic(path, idx, strlen(idx), 0644, NULL) < 0)
-		abort();
-	snprintf(path, sizeof(path), "%s/oci-layout", dir);
-	if (ward_file_write_atomic(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, NULL) < 0)
-		abort();
+	tar_entry(t, name, '0', mode, uid, uid, text, strlen(text), NULL, mtime);
 }
 
 static uint8_t *big_content(void)
@@ -177,32 +65,32 @@ static void make_layers(struct tarbuf l[2])
 	char name[64], target[128];
 
 	memset(l, 0, 2 * sizeof(*l));
-	tar_add(&l[0], "./", '5', 0755, 0, 0, NULL, 0, NULL, 100);
-	tar_add(&l[0], "etc/", '5', 0755, 0, 0, NULL, 0, NULL, 100);
+	tar_entry(&l[0], "./", '5', 0755, 0, 0, NULL, 0, NULL, 100);
+	tar_entry(&l[0], "etc/", '5', 0755, 0, 0, NULL, 0, NULL, 100);
 	tar_file(&l[0], "etc/a", 0640, 7, "A", 1000);
 	tar_file(&l[0], "usr/bin/tool", 04755, 0, "#!/bin/sh\n", 1001); /* parents implied */
-	tar_add(&l[0], "usr/bin/tool2", '1', 0755, 0, 0, NULL, 0, "usr/bin/tool", 1001);
-	tar_add(&l[0], "usr/bin/tool3", '1', 0755, 0, 0, NULL, 0, "usr/bin/tool", 1001);
-	tar_add(&l[0], "bin", '2', 0777, 0, 0, NULL, 0, "usr/bin", 1002);
+	tar_entry(&l[0], "usr/bin/tool2", '1', 0755, 0, 0, NULL, 0, "usr/bin/tool", 1001);
+	tar_entry(&l[0], "usr/bin/tool3", '1', 0755, 0, 0, NULL, 0, "usr/bin/tool", 1001);
+	tar_entry(&l[0], "bin", '2', 0777, 0, 0, NULL, 0, "usr/bin", 1002);
 	tar_file(&l[0], "opq/old1", 0644, 0, "1", 1003);
 	tar_file(&l[0], "opq/old2", 0644, 0, "2", 1003);
 	tar_file(&l[0], "gone", 0644, 0, "g", 1004);
 	tar_file(&l[0], "gonedir/x", 0644, 0, "x", 1004);
-	tar_add(&l[0], "home/user/", '5', 0700, 1000, 1000, NULL, 0, NULL, 1005);
+	tar_entry(&l[0], "home/user/", '5', 0700, 1000, 1000, NULL, 0, NULL, 1005);
 	tar_file(&l[0], "home/user/notes", 0600, 1000, "hello", 1006);
-	tar_add(&l[0], "tmp/", '5', 01777, 0, 0, NULL, 0, NULL, 1007);
-	tar_add(&l[0], "usr/bin/sg", '0', 02755, 0, 50, "sg", 2, NULL, 1008);
-	tar_add(&l[0], "big", '0', 0644, 0, 0, big, BIG_SIZE, NULL, 1009);
+	tar_entry(&l[0], "tmp/", '5', 01777, 0, 0, NULL, 0, NULL, 1007);
+	tar_entry(&l[0], "usr/bin/sg", '0', 02755, 0, 50, "sg", 2, NULL, 1008);
+	tar_entry(&l[0], "big", '0', 0644, 0, 0, big, BIG_SIZE, NULL, 1009);
 	memset(target, 'x', 90);
 	memcpy(target, "usr/", 4);
 	target[90] = '\0';
-	tar_add(&l[0], "longlink", '2', 0777, 0, 0, NULL, 0, target, 1010); /* not in the inode */
-	tar_add(&l[0], "lost+found/", '5', 0700, 0, 0, NULL, 0, NULL, 1011);
-	tar_add(&l[0], "dev/null", '3', 0666, 0, 0, NULL, 0, NULL, 1012); /* skipped */
+	tar_entry(&l[0], "longlink", '2', 0777, 0, 0, NULL, 0, target, 1010); /* not in the inode */
+	tar_entry(&l[0], "lost+found/", '5', 0700, 0, 0, NULL, 0, NULL, 1011);
+	tar_entry(&l[0], "dev/null", '3', 0666, 0, 0, NULL, 0, NULL, 1012); /* skipped */
 	tar_end(&l[0]);
 	tar_file(&l[1], ".wh.gone", 0644, 0, "", 2000);
 	tar_file(&l[1], ".wh.gonedir", 0644, 0, "", 2000);
-	tar_add(&l[1], "opq/", '5', 0700, 0, 0, NULL, 0, NULL, 2001);
+	tar_entry(&l[1], "opq/", '5', 0700, 0, 0, NULL, 0, NULL, 2001);
 	tar_file(&l[1], "opq/new", 0644, 0, "n", 2001);
 	tar_file(&l[1], "opq/.wh..wh..opq", 0644, 0, "", 2001);
 	tar_file(&l[1], "bin/added", 0755, 0, "added", 2002); /* through the symlink */
@@ -548,7 +436,7 @@ static void conv_setup(struct conv *c)
 	snprintf(c->out, sizeof(c->out), "%s/out", c->dir);
 	snprintf(c->keys, sizeof(c->keys), "%s/keys.json", c->dir);
 	make_layers(l);
-	write_layout(c->layout, l, 2);
+	write_layout(c->layout, (struct tarbuf *const[]){&l[0], &l[1]}, 2, false);
 	free(l[0].data);
 	free(l[1].data);
 }
