@@ -180,10 +180,9 @@ static int coordinator_transport(const char *url, struct ward_kbs_transport *ret
 }
 #endif
 
-/* Attest to the coordinator, then fetch the workload bundle and the
- * image's private key (which opens each layer's keys_jwe). */
-/* Attest to the coordinator and fetch the image key (first, so the root
- * can be opened while the rest is fetched: coordinator_bundle()). */
+/* Attest to the coordinator and fetch the image's private key (which opens
+ * each layer's keys_jwe, or the root's): first, so that the root can be
+ * opened while the rest is fetched (coordinator_bundle()). */
 static int coordinator_attest(struct ward_kbs_session *kbs, struct ward_pkey **ret_image_key,
 			      struct ward_err *err)
 {

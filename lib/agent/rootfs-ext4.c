@@ -152,5 +152,8 @@ int ward_agent_rootfs_ext4_mount(const char *ward_dir, const struct ward_agent_r
 	ward_trace("ward-init", "root image: mounted");
 	if (made)
 		(void)unlink(dev);
+	/* the app gets this /dev: no loop control for it (its filter also
+	 * refuses block device nodes) */
+	(void)unlink("/dev/loop-control");
 	return r;
 }

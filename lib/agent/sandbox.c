@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -209,8 +210,6 @@ static const char *const allowed[] = {
     "mincore",
     "mkdir",
     "mkdirat",
-    "mknod",
-    "mknodat",
     "mlock",
     "mlock2",
     "mlockall",
@@ -448,6 +447,23 @@ int ward_agent_seccomp_install(struct ward_err *err)
 			.arg = 0, .op = SCMP_CMP_EQ, .datum_a = personas[i], .datum_b = 0};
 
 		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1, &cmp);
+		if (r < 0)
+			goto fail;
+	}
+	/* mknod: every node type but block devices. The container may be
+	 * allowed block devices (an ext4 root's loop device: the cgroup rule
+	 * b 7:*, which in the sim TEE is the host's); the app must not make a
+	 * node for one, even with CAP_MKNOD. */
+	static const uint64_t node_types[] = {0, S_IFREG, S_IFCHR, S_IFIFO, S_IFSOCK};
+	for (size_t i = 0; i < sizeof(node_types) / sizeof(node_types[0]); i++) {
+		const struct scmp_arg_cmp m1 = {
+		    .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = S_IFMT, .datum_b = node_types[i]};
+		const struct scmp_arg_cmp m2 = {
+		    .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = S_IFMT, .datum_b = node_types[i]};
+
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknod), 1, &m1);
+		if (r == 0)
+			r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1, &m2);
 		if (r < 0)
 			goto fail;
 	}

@@ -81,7 +81,7 @@ static bool has_device(json_t *list, const char *key, const char *value, json_t 
 }
 
 int rt_bundle_add_device(json_t *config, const char *path, char type, int major, int minor,
-			 struct ward_err *err)
+			 int mode, struct ward_err *err)
 {
 	json_t *linux_ = json_object_get(config, "linux"), *res, *devs, *rules;
 	char t[2] = {type, 0};
@@ -107,7 +107,7 @@ int rt_bundle_add_device(json_t *config, const char *path, char type, int major,
 	if (path && !has_device(devs, "path", path, NULL) &&
 	    json_array_append_new(devs, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "path",
 						  path, "type", t, "major", major, "minor", minor,
-						  "fileMode", 0666, "uid", 0, "gid", 0)) < 0)
+						  "fileMode", mode, "uid", 0, "gid", 0)) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
 	if (!has_device(rules, NULL, NULL, rule) && json_array_append(rules, rule) < 0)
 		return ward_err_set(err, -ENOMEM, "out of memory");
@@ -195,9 +195,13 @@ int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err)
 	 * /dev/fuse too: ward-init serves its root with FUSE */
 	snprintf(path, sizeof(path), "%s/.ward/rootfs/root.ext4", b->rootfs);
 	ext4 = access(path, F_OK) == 0;
-	if (ext4 && ((r = rt_bundle_add_device(j, "/dev/loop-control", 'c', 10, 237, err)) < 0 ||
-		     (r = rt_bundle_add_device(j, NULL, 'b', 7, -1, err)) < 0))
-		return r;
+	if (ext4) {
+		r = rt_bundle_add_device(j, "/dev/loop-control", 'c', 10, 237, 0600, err);
+		if (r == 0)
+			r = rt_bundle_add_device(j, NULL, 'b', 7, -1, 0, err);
+		if (r < 0)
+			return r;
+	}
 	snprintf(path, sizeof(path), "%s/.ward/rootfs", b->rootfs);
 	if (b->volume_count > 0 || (!ext4 && access(path, F_OK) == 0)) {
 		r = rt_bundle_add_volumes(j, b->volumes, b->volume_count, err);

@@ -43,12 +43,13 @@ struct rt_bundle_opts {
 	size_t volume_count;
 };
 int rt_bundle_write(const struct rt_bundle_opts *b, struct ward_err *err);
-/* volume.c: the volumes' bind mounts, /dev/fuse and its cgroup rule. */
-/* Give the container a device: the node at path (NULL: none; ward-init
- * makes it) and a cgroup rule allowing type ('c' or 'b') major:minor
- * (minor -1: any) "rwm". Idempotent per path and rule. */
+/* bundle.c: give the container a device: the node at path with this mode
+ * (path NULL: no node; ward-init makes it) and a cgroup rule allowing type
+ * ('c' or 'b') major:minor (minor -1: any) "rwm". Idempotent per path and
+ * rule. */
 int rt_bundle_add_device(json_t *config, const char *path, char type, int major, int minor,
-			 struct ward_err *err);
+			 int mode, struct ward_err *err);
+/* volume.c: the volumes' bind mounts, /dev/fuse and its cgroup rule. */
 int rt_bundle_add_volumes(json_t *config, const struct ward_volume_mount *v, size_t count,
 			  struct ward_err *err);
 /* volume.c: ward-init's --volume arguments (2 per volume) into args. */

@@ -84,4 +84,33 @@ WARD_TEST(volume_bundle_and_args)
 	}
 }
 
+/* Devices for the bundle: a node and its rule once each, a wildcard rule
+ * without a minor, and no node for a rule-only device. */
+WARD_TEST(bundle_add_device)
+{
+	struct ward_err err = WARD_ERR_INIT;
+	WARD_AUTOJSON json_t *cfg = json_pack("{s:[], s:{}}", "mounts", "linux");
+	json_t *devs, *rules, *r;
+
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(rt_bundle_add_device(cfg, "/dev/loop-control", 'c', 10, 237, 0600, &err),
+			 &err);
+		CHECK_OK(rt_bundle_add_device(cfg, NULL, 'b', 7, -1, 0, &err), &err);
+	}
+	devs = json_object_get(json_object_get(cfg, "linux"), "devices");
+	rules = json_object_get(json_object_get(json_object_get(cfg, "linux"), "resources"),
+				"devices");
+	CHECK_INT(json_array_size(devs), ==, 1);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(devs, 0), "fileMode")), ==,
+		  0600);
+	CHECK_INT(json_array_size(rules), ==, 2);
+	r = json_array_get(rules, 1);
+	CHECK_STR(json_string_value(json_object_get(r, "type")), "b");
+	CHECK_INT(json_integer_value(json_object_get(r, "major")), ==, 7);
+	CHECK(json_object_get(r, "minor") == NULL);
+	CHECK_ERR(rt_bundle_add_device(json_object_get(cfg, "mounts"), "/dev/x", 'c', 1, 1, 0600,
+				       &err),
+		  -WARD_E_USAGE);
+}
+
 WARD_TEST_MAIN()

@@ -104,5 +104,5 @@ int rt_bundle_add_volumes(json_t *config, const struct ward_volume_mount *v, siz
 			return ward_err_set(err, -ENOMEM, "out of memory");
 	}
 	/* ward-init (CAP_SYS_ADMIN until it drops it for the app) mounts FUSE */
-	return rt_bundle_add_device(config, "/dev/fuse", 'c', 10, 229, err);
+	return rt_bundle_add_device(config, "/dev/fuse", 'c', 10, 229, 0666, err);
 }

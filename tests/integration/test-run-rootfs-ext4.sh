@@ -45,6 +45,19 @@ contains python-ext4 "root ext4$"
 contains python-owner "^shadow 42 0o640"
 contains python-setuid "^su 0o4755"
 contains python-mounted "root image sha256:"
+# the loop device is ward-init's alone: no loop control in the app's /dev,
+# and no block device node it could make for another loop device
+check python-no-loop 0 crun --workload py "$T/python" -- python3 -c '
+import os, stat
+print("loop-control", os.path.exists("/dev/loop-control"))
+os.mkfifo("/tmp/fifo"); print("fifo ok")
+try:
+    os.mknod("/tmp/blk", 0o600 | stat.S_IFBLK, os.makedev(7, 0)); print("blk made")
+except PermissionError as e:
+    print("blk refused")'
+contains python-no-loop "^loop-control False"
+contains python-no-loop "^fifo ok"
+contains python-no-loop "^blk refused"
 check python-all-files 0 crun --workload py "$T/python" -- sh -c \
 	'find / -xdev -type f -exec cat {} + >/dev/null && echo all-read'
 contains python-all-files all-read
