@@ -15,29 +15,12 @@ DEB=$IMAGES/debian/oci
 [ -d "$DEB" ] || skip "no debian test image"
 command -v redis-cli >/dev/null || skip "needs redis-cli"
 export WARD_CONFIG_HOME=$T/cfg WARD_SIM_STATE=$T/sim WARD_CACHE_ROOT=$T/cache
-CPID=
-trap '[ -n "$CPID" ] && kill $CPID 2>/dev/null; wait 2>/dev/null; cleanup_all' EXIT
-"$WARD" sim init --state "$T/sim" >/dev/null 2>&1
-"$WARD" sim ark --state "$T/sim" >"$T/ark.pem"
-CM=$(printf 'c%.0s' $(seq 96))
-echo "{\"tees\":[\"sim\"],\"measurements\":{\"sim\":[\"$CM\"]},\"debug\":false,\"sim_ark\":\"ark.pem\"}" >"$T/ref.json"
-for k in admin img eve; do
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$k.key" 2>/dev/null
-	openssl pkey -in "$T/$k.key" -pubout -out "$T/$k.pub"
-done
+coord_start
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/eve.key" 2>/dev/null
+openssl pkey -in "$T/eve.key" -pubout -out "$T/eve.pub"
 check convert 0 "$WARD" convert -q --ward-init "$WARD_INIT" --tag redis \
 	--recipient "jwe:$T/img.pub" "$DEB" -o "$T/conv"
-WM=$(python3 -c '
-import hashlib, json, sys
-idx = json.load(open(sys.argv[1] + "/index.json"))
-m = json.load(open(sys.argv[1] + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
-print(hashlib.sha384(b"ward-sim-v1:" + m["config"]["digest"].encode()).hexdigest())' "$T/conv")
-"$WARD" coordinator --state "$T/cs" --listen 127.0.0.1:0 --sim-state "$T/sim" \
-	--sim-measurement "$CM" --port-file "$T/port" >"$T/coord.log" 2>&1 &
-CPID=$!
-wait_for 250 test -s "$T/port"
-URL=https://127.0.0.1:$(cat "$T/port")
-check verify 0 "$WARD" verify --coordinator "$URL" --reference "$T/ref.json"
+WM=$(sim_meas "$T/conv")
 python3 - "$T" "$WM" <<'EOP'
 import json, sys
 t, wm = sys.argv[1], sys.argv[2]
