@@ -20,6 +20,11 @@ WARD_PUBLIC int ward_file_read(const char *path, size_t max_size, uint8_t **ret,
 /* Same from an open fd (reads to EOF). */
 WARD_PUBLIC int ward_fd_read_all(int fd, size_t max_size, uint8_t **ret, size_t *ret_size,
 				 struct ward_err *err);
+/* pread (write false) or pwrite exactly size bytes at off, retrying short
+ * transfers and EINTR. Returns 0, -errno, or -ENODATA when the file ends
+ * before size bytes were read (-EIO when a write makes no progress). No
+ * message: the caller says what was read or written. */
+WARD_PUBLIC int ward_fd_pio_all(int fd, bool write, void *buf, size_t size, uint64_t off);
 /* Write all of buf, retrying short writes and EINTR. */
 WARD_PUBLIC int ward_fd_write_all(int fd, const void *buf, size_t size, struct ward_err *err);
 

@@ -89,6 +89,26 @@ int ward_file_read(const char *path, size_t max_size, uint8_t **ret, size_t *ret
 	return 0;
 }
 
+int ward_fd_pio_all(int fd, bool write, void *buf, size_t size, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (size > 0) {
+		ssize_t n = write ? pwrite(fd, p, size, (off_t)off) : pread(fd, p, size, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return write ? -EIO : -ENODATA;
+		p += n;
+		size -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 int ward_fd_write_all(int fd, const void *buf, size_t size, struct ward_err *err)
 {
 	const uint8_t *p = buf;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +176,20 @@ WARD_TEST(write_all_error)
 	struct ward_err err = WARD_ERR_INIT;
 
 	CHECK_ERR(ward_fd_write_all(-1, "x", 1, &err), -EBADF);
+}
+
+WARD_TEST(fd_pio_all)
+{
+	int fd = memfd_create("pio", MFD_CLOEXEC);
+	char buf[8] = {0}, data[] = "abcdef";
+
+	CHECK(fd >= 0);
+	CHECK_INT(ward_fd_pio_all(fd, true, data, 6, 4096), ==, 0);
+	CHECK_INT(ward_fd_pio_all(fd, false, buf, 3, 4099), ==, 0);
+	CHECK_MEM(buf, "def", 3);
+	CHECK_INT(ward_fd_pio_all(fd, false, buf, 8, 4096), ==, -ENODATA); /* past the end */
+	CHECK_INT(ward_fd_pio_all(-1, false, buf, 1, 0), ==, -EBADF);
+	close(fd);
 }
 
 WARD_TEST_MAIN()

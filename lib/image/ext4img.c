@@ -171,27 +171,14 @@ int ward_ext4img_write_header(uint32_t chunk_size, uint64_t fs_size,
  * input; a short write to the memory file is an error. */
 static int pio_full(int fd, bool write_, void *buf, size_t n, uint64_t off, struct ward_err *err)
 {
-	uint8_t *p = buf;
+	int r = ward_fd_pio_all(fd, write_, buf, n, off);
 
-	while (n > 0) {
-		ssize_t got = write_ ? pwrite(fd, p, n, (off_t)off) : pread(fd, p, n, (off_t)off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return ward_err_errno(err, -errno, "ext4 image: %s at %llu",
-					      write_ ? "write to memory" : "read",
-					      (unsigned long long)off);
-		if (got == 0)
-			return write_ ? ward_err_set(err, -EIO, "ext4 image: memory file full at %llu",
-						     (unsigned long long)off)
-				      : ward_err_set(err, -WARD_E_MALFORMED,
-						     "ext4 image: ends early at %llu",
-						     (unsigned long long)off);
-		p += got;
-		n -= (size_t)got;
-		off += (uint64_t)got;
-	}
+	if (r == -ENODATA)
+		return ward_err_set(err, -WARD_E_MALFORMED, "ext4 image: ends before %llu",
+				    (unsigned long long)(off + n));
+	if (r < 0)
+		return ward_err_errno(err, r, "ext4 image: %s at %llu",
+				      write_ ? "write to memory" : "read", (unsigned long long)off);
 	return 0;
 }
 

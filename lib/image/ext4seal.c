@@ -20,6 +20,7 @@
 #include "ward/cleanup.h"
 #include "ward/crypto.h"
 #include "ward/ext4img.h"
+#include "ward/file.h"
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
@@ -28,18 +29,11 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 static int read_chunk(int fd, uint64_t i, uint32_t chunk, uint8_t *buf, struct ward_err *err)
 {
-	size_t got = 0;
+	int r = ward_fd_pio_all(fd, false, buf, chunk, i * chunk);
 
-	while (got < chunk) {
-		ssize_t n = pread(fd, buf + got, chunk - got, (off_t)(i * chunk + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ward_err_errno(err, n < 0 ? -errno : -EIO,
-					      "ext4 image: read chunk %llu", (unsigned long long)i);
-		got += (size_t)n;
-	}
+	if (r < 0)
+		return ward_err_errno(err, r == -ENODATA ? -EIO : r, "ext4 image: read chunk %llu",
+				      (unsigned long long)i);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "image-internal.h"
+#include "ward/file.h"
 #include "ward/cleanup.h"
 #include "ward/vol.h"
 
@@ -174,25 +175,12 @@ static int vs_close(void *ctx, int h)
 	return r;
 }
 
+/* The store file is never shorter than its pages: a short read is EIO. */
 static int io_all(int fd, void *buf, size_t size, uint64_t off, bool write)
 {
-	size_t done = 0;
+	int r = ward_fd_pio_all(fd, write, buf, size, off);
 
-	while (done < size) {
-		ssize_t n =
-		    write
-			? pwrite(fd, (const uint8_t *)buf + done, size - done, (off_t)(off + done))
-			: pread(fd, (uint8_t *)buf + done, size - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* the store file is never shorter than its pages */
-		done += (size_t)n;
-	}
-	return 0;
+	return r == -ENODATA ? -EIO : r;
 }
 
 static int vs_pread(void *ctx, int h, void *buf, size_t size, uint64_t off, size_t *ret_n)
